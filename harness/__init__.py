@@ -1,0 +1,24 @@
+"""harness: run the S3 -> API Gateway -> Lambda (scikit-learn) loop locally, offline.
+
+The public API: the embedded emulator, its configuration, the deploy code and the error root.
+"""
+
+from harness.config import EmulatorConfig, LambdaConfig
+from harness.deploy import Stack, StackSpec, Target, deploy
+from harness.emulator import Emulator
+from harness.errors import AwsError, HarnessError, ScenarioError, UsageError
+
+__all__ = [
+    "AwsError",
+    "Emulator",
+    "EmulatorConfig",
+    "HarnessError",
+    "LambdaConfig",
+    "ScenarioError",
+    "Stack",
+    "StackSpec",
+    "Target",
+    "UsageError",
+    "deploy",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""API Gateway's execute-api data plane: URL forms, resource routing, proxy events and responses."""

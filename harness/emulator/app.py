@@ -1,0 +1,86 @@
+"""The emulator's WSGI app: health, Lambda Invoke and execute-api here; the rest goes to moto."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from harness.emulator.errors import lambda_error_response
+from harness.emulator.lambda_routes import handle_invoke, match_invoke
+from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
+from harness.errors import AwsError
+from harness.http import HttpResponse
+from harness.lambda_.service import LambdaService
+
+MAX_INVOKE_BODY = 6 * 1024 * 1024 + 64 * 1024
+MAX_EXECUTE_API_BODY = 10 * 1024 * 1024
+HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
+SERVICES = ("s3", "lambda", "apigateway", "iam", "sts", "logs")
+
+
+class ExecuteApi:
+    """What the app needs from the API Gateway data plane (see harness.apigw.gateway)."""
+
+    def match(self, host: str, path: str) -> Any: ...
+    def handle(self, target: Any, request: Any) -> HttpResponse: ...
+
+
+class EmulatorApp:
+    """Routes a request to the harness's own handlers or to moto."""
+
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]], lambdas: LambdaService,
+                 execute_api: ExecuteApi, on_reset: Callable[[], None]) -> None:
+        self._moto = moto_app
+        self._lambdas = lambdas
+        self._execute_api = execute_api
+        self._on_reset = on_reset
+        self._started = time.time()
+
+    def __call__(self, environ: WsgiEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        if path in HEALTH_PATHS and method in ("GET", "HEAD"):
+            return send(self._health(), start_response)
+        if path == "/_harness/reset" and method == "POST":
+            self._on_reset()
+            return send(HttpResponse.json(200, {"reset": True}), start_response)
+        function = match_invoke(method, path)
+        if function is not None:
+            return self._invoke(environ, start_response, function)
+        target = self._execute_api.match(environ.get("HTTP_HOST", ""), path)
+        if target is not None:
+            return self._gateway(environ, start_response, target)
+        return self._moto(environ, start_response)
+
+    def _invoke(self, environ: WsgiEnviron, start_response: StartResponse,
+                function: str) -> Iterable[bytes]:
+        try:
+            body = read_body(environ, MAX_INVOKE_BODY)
+        except AwsError as error:
+            return send(lambda_error_response(error), start_response)
+        request = to_request(environ, body)
+        return send(handle_invoke(self._lambdas, request, function, region_of(environ)),
+                    start_response)
+
+    def _gateway(self, environ: WsgiEnviron, start_response: StartResponse,
+                 target: Any) -> Iterable[bytes]:
+        from harness.apigw import events
+
+        try:
+            body = read_body(environ, MAX_EXECUTE_API_BODY)
+        except AwsError:
+            return send(events.payload_too_large(), start_response)
+        return send(self._execute_api.handle(target, to_request(environ, body)), start_response)
+
+    def _health(self) -> HttpResponse:
+        body = {
+            "status": "running",
+            "services": {name: "running" for name in SERVICES},
+            "edition": "harness",
+            "uptime_s": round(time.time() - self._started, 3),
+            "environments": self._lambdas.environments(),
+        }
+        return HttpResponse(200, (("Content-Type", "application/json"),),
+                            json.dumps(body).encode())

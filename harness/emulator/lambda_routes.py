@@ -1,0 +1,50 @@
+"""HTTP face of the Lambda Invoke API: POST /2015-03-31/functions/{name}/invocations."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, unquote
+
+from harness.errors import AwsError, InvalidRequestContentError
+from harness.http import HttpRequest, HttpResponse
+from harness.lambda_.service import InvokeRequest, LambdaService
+
+INVOKE_RE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+
+
+def match_invoke(method: str, path: str) -> str | None:
+    """The function name or ARN when this is an Invoke call."""
+    if method != "POST":
+        return None
+    match = INVOKE_RE.match(path)
+    return unquote(match.group("name")) if match else None
+
+
+def handle_invoke(service: LambdaService, request: HttpRequest, function: str,
+                  region: str | None) -> HttpResponse:
+    query = parse_qs(request.query_string)
+    qualifier = query.get("Qualifier", [None])[0]
+    invocation_type = request.header("X-Amz-Invocation-Type") or "RequestResponse"
+    log_type = request.header("X-Amz-Log-Type") or "None"
+    try:
+        if log_type not in ("None", "Tail"):
+            raise InvalidRequestContentError(f"LogType {log_type!r} is not one of None, Tail")
+        result = service.invoke(InvokeRequest(
+            function=function, payload=request.body, qualifier=qualifier,
+            invocation_type=invocation_type, log_type=log_type,
+            client_context=request.header("X-Amz-Client-Context"), region=region,
+        ))
+    except AwsError as error:
+        from harness.emulator.errors import lambda_error_response
+
+        return lambda_error_response(error)
+    headers: list[tuple[str, str]] = [("Content-Type", "application/json")]
+    if result.executed_version:
+        headers.append(("X-Amz-Executed-Version", result.executed_version))
+    if result.function_error:
+        headers.append(("X-Amz-Function-Error", result.function_error))
+    if result.log_result:
+        headers.append(("X-Amz-Log-Result", result.log_result))
+    if result.record is not None:
+        headers.append(("X-Amzn-Requestid", result.record.request_id))
+    return HttpResponse(result.status, tuple(headers), result.payload)

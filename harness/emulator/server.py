@@ -1,0 +1,162 @@
+"""The embedded emulator: one threaded HTTP server on 127.0.0.1 serving every API the loop needs."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+from types import TracebackType
+
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
+
+from harness.config import EmulatorConfig
+from harness.errors import UsageError
+from harness.lambda_.cloudwatch import LogWriter
+from harness.lambda_.launcher import ProcessLauncher
+from harness.lambda_.service import LambdaService
+
+
+class _Handler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class _Server(ThreadedWSGIServer):
+    """Werkzeug's threaded server that can also cut its open keep-alive connections."""
+
+    daemon_threads = True
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        with self._open_lock:
+            for sock in list(self._open):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def _moto_app():  # type: ignore[no-untyped-def]
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def reset_moto() -> None:
+    """Clear every moto backend (what POST /moto-api/reset does)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family, kind, proto, _name, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class Emulator:
+    """Start with ``with Emulator(config) as emu:``; ``emu.url`` is the endpoint."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.lambdas: LambdaService | None = None
+        self._url = ""
+
+    @property
+    def url(self) -> str:
+        if not self._url:
+            raise UsageError("the emulator is not running")
+        return self._url
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.server_address[1])
+
+    def start(self) -> Emulator:
+        from harness.apigw.gateway import ExecuteApiGateway
+        from harness.emulator.app import EmulatorApp
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        writer = LogWriter(echo=sys.stderr if self.config.log_to_console else None)
+        launcher = ProcessLauncher(lambda: self.url, self.config.lambda_.python)
+        self.lambdas = LambdaService(self.config, launcher, writer)
+        app = EmulatorApp(_moto_app(), self.lambdas, ExecuteApiGateway(self.lambdas, self.config),
+                          self.reset)
+        try:
+            listener = _listen(self.config.host, self.config.port)
+        except OSError as exc:
+            self.lambdas.close()
+            raise UsageError(
+                f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
+                " (is another emulator running? use --port 0 for a free port)") from None
+        with listener:
+            # Werkzeug takes a bound socket by fd (it keeps a duplicate), so a busy port is our
+            # one-line error above instead of its own message and sys.exit.
+            self._server = _Server(self.config.host, self.config.port, app, handler=_Handler,
+                                   fd=listener.fileno())
+        host = self.config.host
+        shown = f"[{host}]" if ":" in host else host
+        self._url = f"http://{shown}:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.2}, name="emulator-http",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def reset(self) -> None:
+        """Forget every bucket, function, API and log; stop every environment."""
+        if self.lambdas is not None:
+            self.lambdas.reset()
+        reset_moto()
+
+    def stop(self) -> None:
+        """Stop environments, then the HTTP server and its threads. Safe to call twice."""
+        if self.lambdas is not None:
+            self.lambdas.close()
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            assert isinstance(self._server, _Server)
+            self._server.cut_connections()
+            self._server.server_close()
+        self._server = None
+        self._thread = None
+        self._url = ""
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""The Lambda data plane: Runtime API, execution environments, pools and the Invoke API logic."""

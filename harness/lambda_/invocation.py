@@ -1,0 +1,72 @@
+"""One invocation as it travels through an execution environment."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RuntimeError_:
+    """An error reported for an invocation, in the shape Lambda returns it."""
+
+    error_type: str
+    payload: bytes
+    """JSON body: {errorMessage, errorType, requestId?, stackTrace?}."""
+
+
+@dataclass
+class Invocation:
+    """An invocation handed to the runtime; the Runtime API completes it."""
+
+    request_id: str
+    payload: bytes
+    function_arn: str
+    timeout_s: float
+    client_context: str | None = None
+    trace_id: str | None = None
+    deadline_ms: int = 0
+    """Epoch milliseconds by which the function must answer; set when handed out."""
+    started: float = 0.0
+    """perf_counter() when the runtime took the invocation."""
+    _done: threading.Event = field(default_factory=threading.Event, repr=False)
+    _response: bytes | None = field(default=None, repr=False)
+    _error: RuntimeError_ | None = field(default=None, repr=False)
+    finished: float = 0.0
+
+    def hand_out(self) -> None:
+        """The runtime has taken this invocation: its clock starts now."""
+        self.started = time.perf_counter()
+        self.deadline_ms = int(time.time() * 1000 + self.timeout_s * 1000)
+
+    def succeed(self, body: bytes) -> bool:
+        """Record the function's response; False if the invocation already ended."""
+        return self._finish(body, None)
+
+    def fail(self, error: RuntimeError_) -> bool:
+        """Record a failure; False if the invocation already ended."""
+        return self._finish(None, error)
+
+    def _finish(self, body: bytes | None, error: RuntimeError_ | None) -> bool:
+        if self._done.is_set():
+            return False
+        self.finished = time.perf_counter()
+        self._response, self._error = body, error
+        self._done.set()
+        return True
+
+    def wait(self, timeout: float | None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def response(self) -> bytes | None:
+        return self._response
+
+    @property
+    def error(self) -> RuntimeError_ | None:
+        return self._error

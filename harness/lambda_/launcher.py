@@ -1,0 +1,78 @@
+"""Starts a zip function's runtime client as a local process, as Lambda's Python runtime would."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from harness.lambda_.environment import RuntimeHandle
+from harness.lambda_.process import RuntimeProcess
+from harness.lambda_.spec import FunctionSpec
+
+# Credentials a function sees: the emulator accepts any, real AWS is never reached.
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_SESSION_TOKEN": "test",
+}
+# Taken from the harness's environment so the interpreter and its libraries work at all.
+_PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+def runtime_environment(spec: FunctionSpec, runtime_api: str, env_id: str,
+                        endpoint_url: str) -> dict[str, str]:
+    """The environment variables of a function's runtime, as Lambda documents them.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+    """
+    env = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
+    env.update(_FAKE_CREDENTIALS)
+    env.update({
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name(spec.version, env_id),
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": spec.region,
+        "AWS_DEFAULT_REGION": spec.region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime or 'python3.12'}",
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "LAMBDA_TASK_ROOT": spec.code_dir,
+        "LAMBDA_RUNTIME_DIR": os.path.dirname(sys.executable),
+        "_HANDLER": spec.handler,
+        "TZ": ":UTC",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": spec.code_dir,
+    })
+    # The function's own variables come last and win, as on Lambda (except reserved ones).
+    env.update(dict(spec.environment))
+    return env
+
+
+def log_stream_name(version: str, env_id: str) -> str:
+    import time
+
+    return time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{version}]{env_id}"
+
+
+class ProcessLauncher:
+    """Runs ``python -m awslambdaric <handler>`` in the unpacked package, one process each."""
+
+    def __init__(self, endpoint_url: Callable[[], str], python: str | None = None) -> None:
+        self._endpoint_url = endpoint_url
+        self._python = python or sys.executable
+
+    def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
+               on_exit: Callable[[int], None]) -> RuntimeHandle:
+        process = RuntimeProcess(
+            [self._python, "-m", "awslambdaric", spec.handler],
+            cwd=spec.code_dir,
+            env=runtime_environment(spec, runtime_api, env_id, self._endpoint_url()),
+            on_exit=on_exit,
+        )
+        process.start()
+        return process

@@ -1,0 +1,83 @@
+"""Lambda's platform log lines (START, END, REPORT) as pure functions, and their parser.
+
+Format: https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html
+("REPORT RequestId: ... Duration: ... Billed Duration: ... Memory Size: ... Max Memory Used: ...
+Init Duration: ..." on the first invocation of an environment).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Report:
+    """The figures of one REPORT line."""
+
+    request_id: str
+    duration_ms: float
+    billed_duration_ms: int
+    memory_size_mb: int
+    max_memory_used_mb: int
+    init_duration_ms: float | None = None
+
+    @property
+    def cold(self) -> bool:
+        return self.init_duration_ms is not None
+
+
+def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None) -> int:
+    """Billed duration: rounded up to the next 1 ms, at least 1 ms.
+
+    Since 2025-08-01 the INIT phase of on-demand functions is billed too, so a cold start's billed
+    duration covers init plus invoke: https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-
+    billing-for-init-phase/
+    """
+    total = duration_ms + (init_duration_ms or 0.0)
+    return max(1, math.ceil(round(total, 6)))
+
+
+def start_line(request_id: str, version: str = "$LATEST") -> str:
+    return f"START RequestId: {request_id} Version: {version}"
+
+
+def end_line(request_id: str) -> str:
+    return f"END RequestId: {request_id}"
+
+
+def report_line(report: Report) -> str:
+    parts = [
+        f"REPORT RequestId: {report.request_id}",
+        f"Duration: {report.duration_ms:.2f} ms",
+        f"Billed Duration: {report.billed_duration_ms} ms",
+        f"Memory Size: {report.memory_size_mb} MB",
+        f"Max Memory Used: {report.max_memory_used_mb} MB",
+    ]
+    if report.init_duration_ms is not None:
+        parts.append(f"Init Duration: {report.init_duration_ms:.2f} ms")
+    return "\t".join(parts)
+
+
+_REPORT_RE = re.compile(
+    r"^REPORT RequestId: (?P<id>\S+)\tDuration: (?P<dur>[\d.]+) ms\t"
+    r"Billed Duration: (?P<billed>\d+) ms\tMemory Size: (?P<mem>\d+) MB\t"
+    r"Max Memory Used: (?P<maxmem>\d+) MB(?:\tInit Duration: (?P<init>[\d.]+) ms)?\t?$"
+)
+
+
+def parse_report_line(line: str) -> Report | None:
+    """The figures of a REPORT line, or None when the line is not one."""
+    match = _REPORT_RE.match(line.rstrip("\n"))
+    if match is None:
+        return None
+    init = match.group("init")
+    return Report(
+        request_id=match.group("id"),
+        duration_ms=float(match.group("dur")),
+        billed_duration_ms=int(match.group("billed")),
+        memory_size_mb=int(match.group("mem")),
+        max_memory_used_mb=int(match.group("maxmem")),
+        init_duration_ms=float(init) if init is not None else None,
+    )

@@ -1,0 +1,119 @@
+"""A runtime client (``python -m awslambdaric``) running as a child process of the harness."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
+
+_READ_CHUNK = 65536
+
+
+def _read_peak_rss_mb(pid: int) -> int:
+    """Peak resident memory of a process (VmHWM), in MB as Lambda rounds it."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    kib = int(line.split()[1])
+                    return max(1, round(kib / 1024))
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class RuntimeProcess:
+    """One runtime process: its output, its peak memory and its exit.
+
+    Output is read without blocking, so everything the function wrote before it posted its response
+    is taken with that invocation (the pipe already holds it), and nothing is lost at exit.
+    """
+
+    def __init__(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
+                 on_exit: Callable[[int], None]) -> None:
+        self._argv = list(argv)
+        self._cwd = cwd
+        self._env = dict(env)
+        self._on_exit = on_exit
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
+        self._reader: threading.Thread | None = None
+        self._fd = -1
+        self._peak_mb = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        # Its own session: Ctrl-C reaches the harness, which then stops its children in order.
+        self._proc = subprocess.Popen(
+            self._argv, cwd=self._cwd, env=self._env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        assert self._proc.stdout is not None
+        self._fd = self._proc.stdout.fileno()
+        os.set_blocking(self._fd, False)
+        self._reader = threading.Thread(
+            target=self._watch, name=f"runtime-output-{self._proc.pid}", daemon=True
+        )
+        self._reader.start()
+
+    def _drain_locked(self) -> bool:
+        """Read what the pipe holds; False at end of file."""
+        while True:
+            try:
+                chunk = os.read(self._fd, _READ_CHUNK)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            self._buffer += chunk
+
+    def _watch(self) -> None:
+        assert self._proc is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._fd, selectors.EVENT_READ)
+            open_ = True
+            while open_:
+                selector.select()
+                with self._lock:
+                    open_ = self._drain_locked()
+        self._peak_mb = max(self._peak_mb, _read_peak_rss_mb(self._proc.pid))
+        code = self._proc.wait()
+        self._on_exit(code)
+
+    def take_output(self) -> str:
+        """Everything the process wrote since the last call."""
+        with self._lock:
+            if self._fd >= 0:
+                self._drain_locked()
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        return data.decode("utf-8", errors="replace")
+
+    def peak_memory_mb(self) -> int:
+        if self._proc is not None and self._proc.returncode is None:
+            self._peak_mb = max(self._peak_mb, _read_peak_rss_mb(self._proc.pid))
+        return self._peak_mb
+
+    def kill(self) -> None:
+        """Kill the process and wait for it and its output reader."""
+        if self._proc is None:
+            return
+        if self._proc.returncode is None:
+            try:
+                self._proc.kill()
+            except ProcessLookupError:
+                pass
+        self._proc.wait()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=5)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+            self._fd = -1

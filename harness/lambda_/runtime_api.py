@@ -1,0 +1,168 @@
+"""The Lambda Runtime API, served to one execution environment's runtime client.
+
+Each environment gets its own listener on 127.0.0.1, so an environment can only see and answer
+its own invocations. Protocol: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
+
+from harness.lambda_.invocation import Invocation
+
+API_PREFIX = "/2018-06-01/runtime"
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+_INVOCATION_RE = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/(?P<kind>response|error)$")
+
+
+class RuntimeBackend(Protocol):
+    """What the Runtime API needs from its execution environment."""
+
+    def next_invocation(self) -> Invocation | None:
+        """Block until an invocation is ready; None means the environment is stopping."""
+
+    def invocation_response(self, request_id: str, body: bytes) -> int:
+        """Record a response; returns the HTTP status to answer with."""
+
+    def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> int:
+        """Record an invocation error; returns the HTTP status to answer with."""
+
+    def init_error(self, body: bytes, error_type: str | None) -> None:
+        """Record an initialisation error."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Without this, Nagle + delayed ACK against libcurl's keep-alive cost ~40 ms a round trip.
+    disable_nagle_algorithm = True
+    server: RuntimeApiServer
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _send_status(self, status: int, message: str) -> None:
+        body = json.dumps({"errorMessage": message, "errorType": "InvalidRequest"}).encode()
+        self._send(status, body, {"Content-Type": "application/json"})
+
+    def _read_body(self) -> bytes | None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_RESPONSE_BYTES + 1024 * 1024:
+            self._send_status(413, "payload too large")
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path != f"{API_PREFIX}/invocation/next":
+            self._send_status(404, f"unknown path {self.path}")
+            return
+        invocation = self.server.backend.next_invocation()
+        if invocation is None:
+            self._send_status(500, "environment is shutting down")
+            self.close_connection = True
+            return
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
+            "Content-Type": "application/json",
+        }
+        if invocation.trace_id:
+            headers["Lambda-Runtime-Trace-Id"] = invocation.trace_id
+        if invocation.client_context:
+            headers["Lambda-Runtime-Client-Context"] = invocation.client_context
+        self._send(200, invocation.payload, headers)
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self._read_body()
+        if body is None:
+            return
+        backend = self.server.backend
+        error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
+        if self.path == f"{API_PREFIX}/init/error":
+            backend.init_error(body, error_type)
+            # The runtime client insists on exactly 202 here.
+            self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
+            return
+        match = _INVOCATION_RE.match(self.path)
+        if match is None:
+            self._send_status(404, f"unknown path {self.path}")
+            return
+        if match.group("kind") == "response":
+            status = backend.invocation_response(match.group("id"), body)
+        else:
+            status = backend.invocation_error(match.group("id"), body, error_type)
+        if status == 202:
+            self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
+        else:
+            self._send_status(status, f"invocation {match.group('id')} is not this runtime's")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._send_status(405, "method not allowed")
+
+    do_DELETE = do_PATCH = do_PUT
+
+
+class RuntimeApiServer(ThreadingHTTPServer):
+    """A Runtime API listener for one environment; ``close()`` ends it and its threads."""
+
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, backend: RuntimeBackend, host: str = "127.0.0.1") -> None:
+        super().__init__((host, 0), _Handler)
+        self.backend = backend
+        self._sockets: set[socket.socket] = set()
+        self._sockets_lock = threading.Lock()
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1},
+            name=f"runtime-api-{self.server_address[1]}", daemon=True,
+        )
+
+    @property
+    def address(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
+        with self._sockets_lock:
+            self._sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
+        with self._sockets_lock:
+            self._sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close(self) -> None:
+        """Stop accepting, cut open connections, and join every thread."""
+        if self._thread.is_alive():
+            self.shutdown()
+            self._thread.join()
+        with self._sockets_lock:
+            for sock in list(self._sockets):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        self.server_close()

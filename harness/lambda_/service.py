@@ -1,0 +1,279 @@
+"""The Invoke API's logic: resolve the function in moto, run it in a pooled environment, log it.
+
+Invocation types: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harness.config import EmulatorConfig
+from harness.errors import (
+    AwsError,
+    InvalidParameterError,
+    RequestTooLargeError,
+    ResourceNotFoundError,
+)
+from harness.lambda_.cloudwatch import LogWriter, invocation_log_lines
+from harness.lambda_.environment import ExecutionEnvironment, InvokeRecord, Launcher, error_payload
+from harness.lambda_.invocation import Invocation
+from harness.lambda_.pool import ConcurrencyGate, FunctionPool
+from harness.lambda_.spec import FunctionSpec, spec_from_moto, unpack_code
+
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # bytes; RequestResponse request and response
+MAX_ASYNC_PAYLOAD = 1024 * 1024  # bytes; Event invocations (raised from 256 KB in 2025-10)
+LOG_TAIL_BYTES = 4096
+INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+
+
+@dataclass(frozen=True)
+class InvokeRequest:
+    function: str
+    """Name, name:qualifier, partial or full ARN."""
+    payload: bytes = b""
+    qualifier: str | None = None
+    invocation_type: str = "RequestResponse"
+    log_type: str = "None"
+    client_context: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    status: int
+    payload: bytes
+    executed_version: str | None = None
+    function_error: str | None = None
+    log_result: str | None = None
+    record: InvokeRecord | None = None
+
+
+RecordListener = Callable[[FunctionSpec, InvokeRecord], None]
+
+
+class LambdaService:
+    """Owns every pool and environment; ``close()`` stops them all."""
+
+    def __init__(self, config: EmulatorConfig, launcher: Launcher,
+                 log_writer: LogWriter | None = None) -> None:
+        self._config = config
+        self._launcher = launcher
+        self._logs = log_writer or LogWriter()
+        self._gate = ConcurrencyGate(config.lambda_.account_concurrency)
+        self._pools: dict[tuple[str, str, str, str], FunctionPool] = {}
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
+        self._listeners: list[RecordListener] = []
+        self._reaper = threading.Thread(target=self._reap_loop, name="lambda-reaper", daemon=True)
+        self._reaper.start()
+
+    @property
+    def code_cache(self) -> Path:
+        return self._config.state_dir
+
+    def add_listener(self, listener: RecordListener) -> None:
+        self._listeners.append(listener)
+
+    # -- resolution ----------------------------------------------------------------------------
+    def _resolve(self, request: InvokeRequest) -> tuple[FunctionSpec, int | None, int]:
+        from moto.awslambda.exceptions import UnknownFunctionException
+        from moto.awslambda.models import lambda_backends
+        from moto.core.exceptions import JsonRESTError
+
+        region = _region_of(request.function) or request.region or self._config.region
+        account = _account_of(request.function) or self._config.account_id
+        backend = lambda_backends[account][region]
+        try:
+            fn = backend.get_function(request.function, request.qualifier)
+        except UnknownFunctionException as exc:
+            raise ResourceNotFoundError(str(exc.description or exc)) from None
+        except JsonRESTError as exc:
+            raise InvalidParameterError(str(exc.description or exc)) from None
+        version = str(fn.version)
+        spec = spec_from_moto(fn, version)
+        if spec.package_type == "Zip":
+            if not fn.code_bytes:
+                raise InvalidParameterError(f"function {spec.name} has no code")
+            code_dir = unpack_code(fn.code_bytes, spec.code_sha256, self._config.state_dir)
+            spec = _with_code_dir(spec, str(code_dir))
+        reserved = fn.reserved_concurrency
+        reserved_total = sum(
+            int(f.reserved_concurrency) for f in backend.list_functions()
+            if f.reserved_concurrency is not None and f.function_name != spec.name)
+        return spec, (int(reserved) if reserved is not None else None), reserved_total
+
+    def _pool_for(self, spec: FunctionSpec) -> FunctionPool:
+        key = (spec.account_id, spec.region, spec.name, spec.version)
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is not None and pool.spec.fingerprint == spec.fingerprint:
+                return pool
+            old = pool
+            pool = FunctionPool(spec, self._new_env, self._config.lambda_.keep_alive_s)
+            self._pools[key] = pool
+        if old is not None:
+            old.retire()
+        return pool
+
+    def _new_env(self, spec: FunctionSpec, env_id: str) -> ExecutionEnvironment:
+        return ExecutionEnvironment(spec, self._launcher, env_id,
+                                    init_timeout_s=self._config.lambda_.init_timeout_s)
+
+    # -- invoke --------------------------------------------------------------------------------
+    def invoke(self, request: InvokeRequest) -> InvokeResult:
+        if request.invocation_type not in INVOCATION_TYPES:
+            raise InvalidParameterError(
+                f"InvocationType {request.invocation_type!r} is not one of "
+                f"{', '.join(INVOCATION_TYPES)}")
+        limit = MAX_ASYNC_PAYLOAD if request.invocation_type == "Event" else MAX_SYNC_PAYLOAD
+        if len(request.payload) > limit:
+            raise RequestTooLargeError(
+                f"{len(request.payload)} byte payload is too large for the "
+                f"{request.invocation_type} invocation type (limit {limit} bytes)")
+        spec, reserved, reserved_total = self._resolve(request)
+        if request.invocation_type == "DryRun":
+            return InvokeResult(204, b"", executed_version=spec.version)
+        if request.invocation_type == "Event":
+            self._async.submit(self._run_event, spec, reserved, reserved_total, request)
+            return InvokeResult(202, b"", executed_version=spec.version)
+        record = self._run(spec, reserved, reserved_total, request)
+        return self._result(spec, record, request.log_type == "Tail")
+
+    def _run(self, spec: FunctionSpec, reserved: int | None, reserved_total: int,
+             request: InvokeRequest) -> InvokeRecord:
+        pool = self._pool_for(spec)
+        with self._gate.slot(f"{spec.account_id}:{spec.region}:{spec.name}", reserved,
+                             reserved_total):
+            env = pool.checkout()
+            try:
+                return self._run_in(env, spec, request)
+            finally:
+                pool.checkin(env)
+
+    def _run_in(self, env: ExecutionEnvironment, spec: FunctionSpec,
+                request: InvokeRequest) -> InvokeRecord:
+        request_id = str(uuid.uuid4())
+        invocation = Invocation(
+            request_id=request_id, payload=request.payload or b"{}",
+            function_arn=spec.arn if spec.version == "$LATEST" else f"{spec.arn}:{spec.version}",
+            timeout_s=spec.timeout_s, client_context=request.client_context,
+            trace_id=f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0",
+        )
+        init_output = ""
+        if env.init_duration_ms is None:
+            init_error = env.start()
+            init_output = env.take_init_output()
+            if init_error is not None:
+                record = _init_failure_record(env, spec, invocation, init_error.payload,
+                                              init_error.error_type, init_output)
+                return self._publish(spec, record, "")
+        return self._publish(spec, env.invoke(invocation), init_output)
+
+    def _publish(self, spec: FunctionSpec, record: InvokeRecord,
+                 init_output: str) -> InvokeRecord:
+        lines = invocation_log_lines(record, spec.version, init_output)
+        self._logs.write(spec, record.env_id, lines)
+        record = replace(record, log_lines=tuple(lines))
+        for listener in self._listeners:
+            listener(spec, record)
+        return record
+
+    def _result(self, spec: FunctionSpec, record: InvokeRecord, tail: bool) -> InvokeResult:
+        payload = record.payload
+        error = "Unhandled" if record.error_type is not None else None
+        if error is None and len(payload) > MAX_SYNC_PAYLOAD:
+            payload = error_payload(
+                "Function.ResponseSizeTooLarge",
+                f"Response payload size exceeded maximum allowed payload size "
+                f"({MAX_SYNC_PAYLOAD} bytes).")
+            error = "Unhandled"
+        log_result = None
+        if tail:
+            text = ("\n".join(record.log_lines) + "\n").encode()
+            log_result = base64.b64encode(text[-LOG_TAIL_BYTES:]).decode()
+        return InvokeResult(200, payload, executed_version=spec.version, function_error=error,
+                            log_result=log_result, record=record)
+
+    def _run_event(self, spec: FunctionSpec, reserved: int | None, reserved_total: int,
+                   request: InvokeRequest) -> None:
+        """Asynchronous invocation: on a function error, retry after the configured delays.
+
+        AWS retries twice: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+        """
+        for delay in (0.0, *self._config.lambda_.event_retry_delays_s):
+            if delay and self._closing.wait(delay):
+                return
+            if self._closing.is_set():
+                return
+            try:
+                record = self._run(spec, reserved, reserved_total, request)
+            except AwsError:
+                continue  # throttled: AWS keeps the event and tries again
+            if record.error_type is None:
+                return
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def _reap_loop(self) -> None:
+        interval = min(1.0, max(0.05, self._config.lambda_.keep_alive_s / 4))
+        while not self._closing.wait(interval):
+            with self._lock:
+                pools = list(self._pools.values())
+            for pool in pools:
+                pool.reap()
+
+    def environments(self) -> int:
+        with self._lock:
+            return sum(pool.size for pool in self._pools.values())
+
+    def reset(self) -> None:
+        """Stop every environment (state of moto is reset separately)."""
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+        self._logs.forget()
+
+    def close(self) -> None:
+        self._closing.set()
+        self._async.shutdown(wait=False, cancel_futures=True)
+        self.reset()
+        self._async.shutdown(wait=True)
+        self._reaper.join()
+
+
+def _with_code_dir(spec: FunctionSpec, code_dir: str) -> FunctionSpec:
+    return replace(spec, code_dir=code_dir)
+
+
+def _init_failure_record(env: ExecutionEnvironment, spec: FunctionSpec, invocation: Invocation,
+                         payload: bytes, error_type: str, output: str) -> InvokeRecord:
+    import json
+
+    from harness.lambda_.logs import Report, billed_duration_ms
+
+    try:
+        body = json.loads(payload)
+        body["requestId"] = invocation.request_id
+        payload = json.dumps(body).encode()
+    except (ValueError, TypeError):
+        pass
+    report = Report(invocation.request_id, 0.0, billed_duration_ms(0.0), spec.memory_mb, 0, None)
+    return InvokeRecord(request_id=invocation.request_id, payload=payload, error_type=error_type,
+                        report=report, output=output, env_id=env.env_id)
+
+
+def _region_of(function: str) -> str | None:
+    parts = function.split(":")
+    return parts[3] if function.startswith("arn:") and len(parts) > 3 else None
+
+
+def _account_of(function: str) -> str | None:
+    parts = function.split(":")
+    return parts[4] if function.startswith("arn:") and len(parts) > 4 else None

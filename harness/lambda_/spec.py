@@ -1,0 +1,111 @@
+"""What an execution environment needs to know about a function version, read from moto."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InvalidParameterError
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function version's configuration, frozen at the moment it is invoked."""
+
+    name: str
+    arn: str
+    """Unqualified function ARN."""
+    version: str
+    """'$LATEST' or a published version number."""
+    handler: str
+    runtime: str | None
+    memory_mb: int
+    timeout_s: float
+    environment: tuple[tuple[str, str], ...]
+    code_sha256: str
+    package_type: str
+    image_uri: str | None
+    account_id: str
+    region: str
+    code_dir: str = ""
+    """Where the zip package is unpacked (the task root); empty for images."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever code or configuration change: environments of an old one retire."""
+        blob = json.dumps([
+            self.handler, self.runtime, self.memory_mb, self.timeout_s, self.environment,
+            self.code_sha256, self.package_type, self.image_uri,
+        ])
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+
+def spec_from_moto(fn: Any, version: str) -> FunctionSpec:
+    """Freeze a moto ``LambdaFunction`` into a spec."""
+    env = tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items()))
+    return FunctionSpec(
+        name=fn.function_name,
+        arn=f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}",
+        version=version,
+        handler=fn.handler or "",
+        runtime=fn.run_time,
+        memory_mb=int(fn.memory_size or 128),
+        timeout_s=float(fn.timeout or 3),
+        environment=env,
+        code_sha256=fn.code_sha_256 or "",
+        package_type=fn.package_type or "Zip",
+        image_uri=(fn.code or {}).get("ImageUri"),
+        account_id=fn.account_id,
+        region=fn.region,
+    )
+
+
+def _safe_members(archive: zipfile.ZipFile, root: Path) -> list[zipfile.ZipInfo]:
+    members = []
+    for info in archive.infolist():
+        target = (root / info.filename).resolve()
+        if not str(target).startswith(str(root.resolve()) + os.sep) and target != root.resolve():
+            raise InvalidParameterError(
+                f"function package holds a path outside its root: {info.filename!r}"
+            )
+        members.append(info)
+    return members
+
+
+def unpack_code(code: bytes, sha256: str, cache_dir: Path) -> Path:
+    """Unpack a zip package once per content hash; returns the task root."""
+    key = hashlib.sha256(code).hexdigest() if not sha256 else hashlib.sha256(
+        sha256.encode()).hexdigest()[:32]
+    target = cache_dir / "code" / key
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    try:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(code))
+        except zipfile.BadZipFile as exc:
+            raise InvalidParameterError(f"function package is not a zip file: {exc}") from None
+        with archive:
+            archive.extractall(staging, members=_safe_members(archive, staging))
+        try:
+            staging.rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -1,0 +1,75 @@
+"""Builds the example function's deployment package: its code plus a model trained here."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import DeployError
+
+FUNCTION_SRC = Path(__file__).resolve().parent.parent / "lambda_fn" / "function"
+
+
+@dataclass(frozen=True)
+class Package:
+    zip_bytes: bytes
+    model_dir: Path
+    holdout_features: Path
+    holdout_labels: Path
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.zip_bytes).hexdigest()
+
+
+def _model_is_current(model_dir: Path) -> bool:
+    import sklearn
+
+    meta = model_dir / "model.json"
+    if not (meta.is_file() and (model_dir / "model.joblib").is_file()):
+        return False
+    try:
+        return bool(json.loads(meta.read_text()).get("sklearn_version") == sklearn.__version__)
+    except ValueError:
+        return False
+
+
+def ensure_model(build_dir: Path) -> Path:
+    """Train the example model into ``build_dir`` unless a current one is there."""
+    try:
+        from lambda_fn.train import train
+    except ImportError as exc:
+        raise DeployError(
+            f"training the example model needs scikit-learn: {exc} "
+            "(install with: pip install 'harness[ml]')") from None
+    if not _model_is_current(build_dir / "model"):
+        train(build_dir)
+    return build_dir / "model"
+
+
+def _add_tree(archive: zipfile.ZipFile, root: Path, prefix: str) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            info = zipfile.ZipInfo(prefix + path.relative_to(root).as_posix(), (2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+
+
+def build_package(build_dir: Path, source: Path = FUNCTION_SRC) -> Package:
+    """A reproducible zip: the function's modules at the root, the model under ``model/``."""
+    if not source.is_dir():
+        raise DeployError(f"function source not found: {source}")
+    build_dir.mkdir(parents=True, exist_ok=True)
+    model_dir = ensure_model(build_dir)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        _add_tree(archive, source, "")
+        _add_tree(archive, model_dir, "model/")
+    holdout = build_dir / "holdout"
+    return Package(buffer.getvalue(), model_dir, holdout / "test_features.npy",
+                   holdout / "test_labels.npy")

@@ -1,0 +1,1 @@
+"""The example ML Lambda function: training, handler code (`function/`), container image."""

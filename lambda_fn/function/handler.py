@@ -1,0 +1,90 @@
+"""Lambda entry point ``handler.lambda_handler``: predict on features read from S3.
+
+Init (this module's import) reads the configuration, loads the model and creates the S3 client
+once; a broken model fails here, before any request. Each request is then
+parse -> read from S3 -> decode -> check -> predict -> respond, and logs one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import event_parsing
+import feature_checks
+import feature_formats
+import model_store
+import proxy_results
+import s3_objects
+from function_config import FunctionConfig
+from function_errors import ModelLoadError, ModelNotFound, ModelVersionMismatch, RequestError
+
+__all__ = [
+    "ModelLoadError",
+    "ModelNotFound",
+    "ModelVersionMismatch",
+    "handle",
+    "lambda_handler",
+]
+
+logger = logging.getLogger(__name__)
+
+CONFIG = FunctionConfig.from_env(os.environ, default_model_dir=Path(__file__).parent / "model")
+MODEL = model_store.load_model(CONFIG.model_dir)
+S3 = s3_objects.make_client()
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """The function's handler: answers every event with a proxy result."""
+    return handle(event, context, config=CONFIG, model=MODEL, s3=S3)
+
+
+def handle(
+    event: Any,
+    context: Any = None,
+    *,
+    config: FunctionConfig,
+    model: model_store.LoadedModel,
+    s3: Any,
+) -> dict[str, Any]:
+    """Answer one event with explicit dependencies (what tests and other wirings call)."""
+    started = time.perf_counter()
+    record: dict[str, Any] = {"requestId": getattr(context, "aws_request_id", None)}
+    try:
+        result = _predict(event, config, model, s3, record)
+    except RequestError as exc:
+        record["error"] = exc.code
+        result = proxy_results.error_result(exc)
+    except Exception:
+        logger.exception("unexpected error (requestId %s)", record["requestId"])
+        record["error"] = "InternalError"
+        result = proxy_results.internal_error_result()
+    record["status"] = result["statusCode"]
+    record["ms"] = round((time.perf_counter() - started) * 1000, 2)
+    print(json.dumps(record))
+    return result
+
+
+def _predict(
+    event: Any,
+    config: FunctionConfig,
+    model: model_store.LoadedModel,
+    s3: Any,
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    request = event_parsing.parse_request(event, config.allowed_buckets)
+    record.update(bucket=request.bucket, key=request.key)
+    fmt = feature_formats.format_for_key(request.key, allow_pickle=config.allow_pickle_features)
+    data = s3_objects.read_object(
+        s3, request.bucket, request.key, max_bytes=config.max_object_bytes
+    )
+    limits = {"n_features": model.n_features, "max_rows": config.max_rows}
+    raw = feature_formats.read_features(data, fmt, **limits)
+    matrix = feature_checks.check_matrix(raw, **limits)
+    record["rows"] = len(matrix)
+    predictions = model.estimator.predict(matrix).tolist()
+    return proxy_results.prediction_result(predictions, model.summary())

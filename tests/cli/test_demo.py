@@ -1,0 +1,30 @@
+"""`harness demo`, the main job, as the README's first command runs it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from tests.cli.conftest import harness_cmd
+
+
+def test_demo_prints_predictions_accuracy_and_report_lines(cli_env):
+    done = subprocess.run(harness_cmd("demo"), env=cli_env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert re.search(r"predictions \(\d+ rows, HTTP 200", out)
+    match = re.search(r"accuracy against held-out labels: ([\d.]+)", out)
+    assert match and float(match.group(1)) >= 0.8
+    assert "START RequestId:" in out and "END RequestId:" in out
+    assert re.search(r"REPORT RequestId: \S+  Duration: [\d.]+ ms  Billed Duration: \d+ ms", out)
+    assert "Init Duration" in out
+    for step in ("upload", "list s3://", "POST http://127.0.0.1:"):
+        assert step in done.stderr
+
+
+def test_demo_the_seeds_way_with_joblib_features(cli_env):
+    done = subprocess.run(harness_cmd("demo", "--format", "joblib"), env=cli_env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "test_features.joblib" in done.stderr
