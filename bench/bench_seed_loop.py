@@ -90,12 +90,18 @@ def main() -> int:
         client = Client(emulator.url)
         body = json.dumps({"bucket": stack.bucket, "key": "bench/features.npy"}).encode()
         predict_path = urlsplit(stack.invoke_url).path
-        invoke_path = "/2015-03-31/functions/trivial/invocations"
+        # By ARN: an unsigned request carries no region, the ARN does.
+        invoke_path = (f"/2015-03-31/functions/arn:aws:lambda:{stack.region}:123456789012:"
+                       "function:trivial/invocations")
 
         health = [client.call("GET", "/_harness/health")[2] for _ in range(args.warm)]
-        client.call("POST", invoke_path, b"{}")
+        assert client.call("POST", invoke_path, b"{}")[0] == 200
         records.clear()
-        trivial = [client.call("POST", invoke_path, b"{}")[2] for _ in range(args.warm)]
+        trivial = []
+        for _ in range(args.warm):
+            status, _, ms = client.call("POST", invoke_path, b"{}")
+            assert status == 200, status
+            trivial.append(ms)
         trivial_fn = [r.report.duration_ms for r in records]
         status, _, _ = client.call("POST", predict_path, body)
         assert status == 200, status

@@ -8,50 +8,12 @@ import sys
 import threading
 from types import TracebackType
 
-from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
-
 from harness.config import EmulatorConfig
+from harness.emulator.http_server import WsgiServer
 from harness.errors import UsageError
 from harness.lambda_.cloudwatch import LogWriter
 from harness.lambda_.launcher import ProcessLauncher
 from harness.lambda_.service import LambdaService
-
-
-class _Handler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-class _Server(ThreadedWSGIServer):
-    """Werkzeug's threaded server that can also cut its open keep-alive connections."""
-
-    daemon_threads = True
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def cut_connections(self) -> None:
-        with self._open_lock:
-            for sock in list(self._open):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def _moto_app():  # type: ignore[no-untyped-def]
@@ -81,12 +43,16 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+# Largest request body the emulator reads (S3 single PUTs included); larger ones get 413 unread.
+MAX_BODY = 128 * 1024 * 1024
+
+
 class Emulator:
     """Start with ``with Emulator(config) as emu:``; ``emu.url`` is the endpoint."""
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self._server: BaseWSGIServer | None = None
+        self._server: WsgiServer | None = None
         self._thread: threading.Thread | None = None
         self.lambdas: LambdaService | None = None
         self._url = ""
@@ -120,11 +86,7 @@ class Emulator:
             raise UsageError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
                 " (is another emulator running? use --port 0 for a free port)") from None
-        with listener:
-            # Werkzeug takes a bound socket by fd (it keeps a duplicate), so a busy port is our
-            # one-line error above instead of its own message and sys.exit.
-            self._server = _Server(self.config.host, self.config.port, app, handler=_Handler,
-                                   fd=listener.fileno())
+        self._server = WsgiServer(listener, app, max_body=MAX_BODY)
         host = self.config.host
         shown = f"[{host}]" if ":" in host else host
         self._url = f"http://{shown}:{self.port}"
@@ -147,7 +109,6 @@ class Emulator:
         if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._thread.join()
-            assert isinstance(self._server, _Server)
             self._server.cut_connections()
             self._server.server_close()
         self._server = None

@@ -46,13 +46,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+        lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+        lines.extend(f"{key}: {value}" for key, value in (headers or {}).items())
+        lines.append(f"Content-Length: {len(body)}")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
     def _send_status(self, status: int, message: str) -> None:
         body = json.dumps({"errorMessage": message, "errorType": "InvalidRequest"}).encode()
@@ -132,7 +129,7 @@ class RuntimeApiServer(ThreadingHTTPServer):
         self._sockets: set[socket.socket] = set()
         self._sockets_lock = threading.Lock()
         self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.1},
+            target=self.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"runtime-api-{self.server_address[1]}", daemon=True,
         )
 

@@ -6,7 +6,9 @@ Invocation types: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
 from __future__ import annotations
 
 import base64
+import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +72,10 @@ class LambdaService:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
+        # Stopping retired environments happens here, off the request path.
+        self._housekeeping = ThreadPoolExecutor(max_workers=1,
+                                                thread_name_prefix="lambda-housekeeping")
+        self._code_dirs: dict[str, Path] = {}
         self._listeners: list[RecordListener] = []
         self._reaper = threading.Thread(target=self._reap_loop, name="lambda-reaper", daemon=True)
         self._reaper.start()
@@ -101,7 +107,10 @@ class LambdaService:
         if spec.package_type == "Zip":
             if not fn.code_bytes:
                 raise InvalidParameterError(f"function {spec.name} has no code")
-            code_dir = unpack_code(fn.code_bytes, spec.code_sha256, self._config.state_dir)
+            code_dir = self._code_dirs.get(spec.code_sha256)
+            if code_dir is None:
+                code_dir = unpack_code(fn.code_bytes, spec.code_sha256, self._config.state_dir)
+                self._code_dirs[spec.code_sha256] = code_dir
             spec = _with_code_dir(spec, str(code_dir))
         reserved = fn.reserved_concurrency
         reserved_total = sum(
@@ -113,13 +122,13 @@ class LambdaService:
         key = (spec.account_id, spec.region, spec.name, spec.version)
         with self._lock:
             pool = self._pools.get(key)
-            if pool is not None and pool.spec.fingerprint == spec.fingerprint:
+            if pool is not None and pool.spec == spec:
                 return pool
             old = pool
             pool = FunctionPool(spec, self._new_env, self._config.lambda_.keep_alive_s)
             self._pools[key] = pool
         if old is not None:
-            old.retire()
+            self._housekeeping.submit(old.retire)
         return pool
 
     def _new_env(self, spec: FunctionSpec, env_id: str) -> ExecutionEnvironment:
@@ -159,12 +168,12 @@ class LambdaService:
 
     def _run_in(self, env: ExecutionEnvironment, spec: FunctionSpec,
                 request: InvokeRequest) -> InvokeRecord:
-        request_id = str(uuid.uuid4())
+        request_id = fast_uuid()
         invocation = Invocation(
             request_id=request_id, payload=request.payload or b"{}",
             function_arn=spec.arn if spec.version == "$LATEST" else f"{spec.arn}:{spec.version}",
             timeout_s=spec.timeout_s, client_context=request.client_context,
-            trace_id=f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0",
+            trace_id=f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0",
         )
         init_output = ""
         if env.init_duration_ms is None:
@@ -226,7 +235,7 @@ class LambdaService:
             with self._lock:
                 pools = list(self._pools.values())
             for pool in pools:
-                pool.reap()
+                self._housekeeping.submit(pool.reap)
 
     def environments(self) -> int:
         with self._lock:
@@ -242,10 +251,16 @@ class LambdaService:
 
     def close(self) -> None:
         self._closing.set()
+        self._reaper.join()
         self._async.shutdown(wait=False, cancel_futures=True)
+        self._housekeeping.shutdown(wait=True)
         self.reset()
         self._async.shutdown(wait=True)
-        self._reaper.join()
+
+
+def fast_uuid() -> str:
+    """A version-4 UUID from the non-cryptographic generator: request ids need no secrecy."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def _with_code_dir(spec: FunctionSpec, code_dir: str) -> FunctionSpec:
