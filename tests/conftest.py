@@ -12,7 +12,7 @@ import pytest
 
 # Threads the harness names; any of them alive after the session is a leak.
 _HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", "lambda-reaper",
-                            "lambda-housekeeping",
+                            "lambda-housekeeping", "lambda-logs",
                             "lambda-event")
 
 

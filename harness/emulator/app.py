@@ -52,6 +52,8 @@ class EmulatorApp:
         target = self._execute_api.match(environ.get("HTTP_HOST", ""), path)
         if target is not None:
             return self._gateway(environ, start_response, target)
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Logs_"):
+            self._lambdas.flush_logs()  # a Logs API reader sees every invocation so far
         return self._moto(environ, start_response)
 
     def _invoke(self, environ: WsgiEnviron, start_response: StartResponse,

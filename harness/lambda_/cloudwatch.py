@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
@@ -24,29 +25,55 @@ def invocation_log_lines(record: InvokeRecord, version: str, init_output: str = 
 
 
 class LogWriter:
-    """Puts log events into moto's CloudWatch Logs backend, and optionally echoes them."""
+    """Ships log lines into moto's CloudWatch Logs backend from a thread of its own.
+
+    Writes leave the request path; ``flush()`` waits until everything written so far is in the
+    backend, which the emulator calls before it serves any Logs API request (read your writes).
+    """
 
     def __init__(self, echo: TextIO | None = None) -> None:
         self._echo = echo
-        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[FunctionSpec, str, list[str], int] | None] = queue.Queue()
         self._streams: set[tuple[str, str, str, str]] = set()
+        self._thread = threading.Thread(target=self._ship, name="lambda-logs", daemon=True)
+        self._thread.start()
 
     def write(self, spec: FunctionSpec, env_id: str, lines: list[str]) -> None:
+        self._queue.put((spec, env_id, lines, int(time.time() * 1000)))
+
+    def flush(self) -> None:
+        self._queue.join()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _ship(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                self._put(*item)
+            except Exception as exc:  # noqa: BLE001 - a lost log line must not stop the shipper
+                print(f"harness: could not write logs: {exc}", file=sys.stderr)
+            finally:
+                self._queue.task_done()
+
+    def _put(self, spec: FunctionSpec, env_id: str, lines: list[str], now: int) -> None:
         from moto.logs.models import logs_backends
 
         backend = logs_backends[spec.account_id][spec.region]
         stream = log_stream_name(spec.version, env_id)
-        now = int(time.time() * 1000)
-        events = [{"timestamp": now, "message": line} for line in lines]
-        with self._lock:
-            key = (spec.account_id, spec.region, spec.log_group, stream)
-            if key not in self._streams or spec.log_group not in backend.groups:
-                backend.ensure_log_group(spec.log_group)
-                group = backend.groups[spec.log_group]
-                if stream not in group.streams:
-                    backend.create_log_stream(spec.log_group, stream)
-                self._streams.add(key)
-            backend.put_log_events(spec.log_group, stream, events)
+        key = (spec.account_id, spec.region, spec.log_group, stream)
+        if key not in self._streams or spec.log_group not in backend.groups:
+            backend.ensure_log_group(spec.log_group)
+            if stream not in backend.groups[spec.log_group].streams:
+                backend.create_log_stream(spec.log_group, stream)
+            self._streams.add(key)
+        backend.put_log_events(spec.log_group, stream,
+                               [{"timestamp": now, "message": line} for line in lines])
         if self._echo is not None:
             for line in lines:
                 print(f"[{spec.name}] {line}", file=self._echo)
@@ -54,8 +81,8 @@ class LogWriter:
 
     def forget(self) -> None:
         """Drop the cache of created streams (after a reset of moto's state)."""
-        with self._lock:
-            self._streams.clear()
+        self.flush()
+        self._streams.clear()
 
 
 def console_writer() -> LogWriter:

@@ -249,6 +249,10 @@ class LambdaService:
             pool.close()
         self._logs.forget()
 
+    def flush_logs(self) -> None:
+        """Wait until every log line written so far is in CloudWatch Logs."""
+        self._logs.flush()
+
     def close(self) -> None:
         self._closing.set()
         self._reaper.join()
@@ -256,6 +260,7 @@ class LambdaService:
         self._housekeeping.shutdown(wait=True)
         self.reset()
         self._async.shutdown(wait=True)
+        self._logs.close()
 
 
 def fast_uuid() -> str:
