@@ -17,6 +17,7 @@ from harness.lambda_.service import LambdaService
 MAX_INVOKE_BODY = 6 * 1024 * 1024 + 64 * 1024
 MAX_EXECUTE_API_BODY = 10 * 1024 * 1024
 HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
+OWN_PREFIXES = ("/_harness/", "/_localstack/")
 SERVICES = ("s3", "lambda", "apigateway", "iam", "sts", "logs")
 
 
@@ -41,11 +42,8 @@ class EmulatorApp:
     def __call__(self, environ: WsgiEnviron, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
-        if path in HEALTH_PATHS and method in ("GET", "HEAD"):
-            return send(self._health(), start_response)
-        if path == "/_harness/reset" and method == "POST":
-            self._on_reset()
-            return send(HttpResponse.json(200, {"reset": True}), start_response)
+        if path.startswith(OWN_PREFIXES):
+            return send(self._own(method, path), start_response)
         function = match_invoke(method, path)
         if function is not None:
             return self._invoke(environ, start_response, function)
@@ -55,6 +53,21 @@ class EmulatorApp:
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Logs_"):
             self._lambdas.flush_logs()  # a Logs API reader sees every invocation so far
         return self._moto(environ, start_response)
+
+    def _own(self, method: str, path: str) -> HttpResponse:
+        """The harness's own endpoints; every method and path under their prefixes is ours."""
+        if path in HEALTH_PATHS:
+            if method not in ("GET", "HEAD"):
+                return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
+                                         (("Allow", "GET, HEAD"),))
+            return self._health()
+        if path == "/_harness/reset":
+            if method != "POST":
+                return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
+                                         (("Allow", "POST"),))
+            self._on_reset()
+            return HttpResponse.json(200, {"reset": True})
+        return HttpResponse.json(404, {"message": f"no such harness endpoint: {path}"})
 
     def _invoke(self, environ: WsgiEnviron, start_response: StartResponse,
                 function: str) -> Iterable[bytes]:

@@ -30,6 +30,18 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
 
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """Errors found before the app runs (bad request line, size): JSON with a status line."""
+        import json
+
+        self.close_connection = True
+        if not hasattr(self, "command"):
+            self.command = ""
+        phrase = self.responses.get(code, ("Error",))[0]
+        body = json.dumps({"message": message or phrase}).encode()
+        self._respond(f"{code} {phrase}", [("Content-Type", "application/json")], body)
+
     def handle_one_request(self) -> None:
         try:
             super().handle_one_request()
@@ -146,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, status: str, headers: list[tuple[str, str]], payload: bytes) -> None:
         # One write for status, headers and body: a second small segment would wait on the
         # client's delayed ACK.
-        lines = [f"{self.protocol_version} {status}"]
+        lines = [f"HTTP/1.1 {status}"]
         for key, value in headers:
             if key.lower() not in ("content-length", "connection", "transfer-encoding"):
                 lines.append(f"{key}: {value}")
@@ -157,6 +169,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(head if self.command == "HEAD" else head + payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _run
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (http.server would say 501) is a client mistake: 405.
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+    def _not_allowed(self) -> None:
+        self.close_connection = True
+        self._respond("405 Method Not Allowed",
+                      [("Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"),
+                       ("Content-Type", "application/json")],
+                      b'{"message":"method not allowed"}')
 
 
 class WsgiServer(ThreadingHTTPServer):

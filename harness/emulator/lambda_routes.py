@@ -13,15 +13,19 @@ INVOKE_RE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
 
 def match_invoke(method: str, path: str) -> str | None:
-    """The function name or ARN when this is an Invoke call."""
-    if method != "POST":
-        return None
+    """The function name or ARN when the path is Invoke's (whatever the method: it is ours)."""
     match = INVOKE_RE.match(path)
     return unquote(match.group("name")) if match else None
 
 
 def handle_invoke(service: LambdaService, request: HttpRequest, function: str,
                   region: str | None) -> HttpResponse:
+    if request.method != "POST":
+        from harness.emulator.errors import lambda_error_response
+
+        return lambda_error_response(AwsError(
+            f"{request.method} is not supported on {request.path}; Invoke is POST",
+            code="MethodNotAllowedException", status=405))
     query = parse_qs(request.query_string)
     qualifier = query.get("Qualifier", [None])[0]
     invocation_type = request.header("X-Amz-Invocation-Type") or "RequestResponse"

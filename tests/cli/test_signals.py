@@ -1,0 +1,78 @@
+"""Signals sent for real: nothing the harness started outlives it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+import zipfile
+
+import boto3
+import psutil
+
+from tests.cli.conftest import harness_cmd
+
+
+def _runtime_children(process: subprocess.Popen) -> list[psutil.Process]:
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [c for c in children if "awslambdaric" in " ".join(c.cmdline())]
+
+
+def _warm_function(url: str, tmp_path) -> None:
+    client = boto3.session.Session().client(
+        "lambda", region_name="us-east-1", endpoint_url=url, aws_access_key_id="t",
+        aws_secret_access_key="t")
+    boto3.session.Session().client(
+        "iam", region_name="us-east-1", endpoint_url=url, aws_access_key_id="t",
+        aws_secret_access_key="t").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    package = tmp_path / "fn.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "def handler(e, c):\n    return 1\n")
+    client.create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                           Role="arn:aws:iam::123456789012:role/r",
+                           Code={"ZipFile": package.read_bytes()})
+    assert json.loads(client.invoke(FunctionName="f")["Payload"].read()) == 1
+
+
+def test_sigkill_of_the_harness_leaves_no_runtime_process(harness_up, tmp_path):
+    _warm_function(harness_up.url, tmp_path)
+    runtimes = _runtime_children(harness_up.process)
+    assert runtimes, "a warm environment should be running"
+    harness_up.process.send_signal(signal.SIGKILL)
+    harness_up.process.wait(timeout=10)
+    # The runtime client exits by itself once its Runtime API is gone.
+    _gone, alive = psutil.wait_procs(runtimes, timeout=15)
+    assert alive == []
+
+
+def test_sigterm_stops_up_and_every_child(harness_up, tmp_path):
+    _warm_function(harness_up.url, tmp_path)
+    runtimes = _runtime_children(harness_up.process)
+    assert runtimes
+    harness_up.process.send_signal(signal.SIGTERM)
+    assert harness_up.process.wait(timeout=30) == 130
+    _gone, alive = psutil.wait_procs(runtimes, timeout=10)
+    assert alive == []
+
+
+def test_sigint_during_demo_stops_everything(cli_env):
+    process = subprocess.Popen(harness_cmd("demo"), env=cli_env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    # Wait until the function is being deployed or invoked, then interrupt.
+    deadline = time.monotonic() + 120
+    seen = ""
+    assert process.stderr is not None
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        seen += line
+        if "POST http" in line or not line:
+            break
+    children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) in (0, 130), seen
+    _gone, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == []
