@@ -89,7 +89,7 @@ def lambda_client(harness_client):
     from botocore.config import Config
 
     # No client-side retries: the tests look at what one call answers (throttles included).
-    return harness_client("lambda", config=Config(retries={"max_attempts": 1}))
+    return harness_client("lambda", config=Config(retries={"total_max_attempts": 1}))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,9 @@ from typing import Any
 from harness.emulator.errors import lambda_error_response
 from harness.emulator.lambda_routes import handle_invoke, match_invoke
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
-from harness.errors import AwsError
+from harness.errors import AwsError, UsageError
+from harness.faults import FaultInjector, parse_rule
+from harness.faults import s3 as s3_faults
 from harness.http import HttpResponse
 from harness.lambda_.service import LambdaService
 
@@ -18,6 +20,7 @@ MAX_INVOKE_BODY = 6 * 1024 * 1024 + 64 * 1024
 MAX_EXECUTE_API_BODY = 10 * 1024 * 1024
 HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
 OWN_PREFIXES = ("/_harness/", "/_localstack/")
+MAX_OWN_BODY = 1024 * 1024
 SERVICES = ("s3", "lambda", "apigateway", "iam", "sts", "logs")
 
 
@@ -32,8 +35,10 @@ class EmulatorApp:
     """Routes a request to the harness's own handlers or to moto."""
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], lambdas: LambdaService,
-                 execute_api: ExecuteApi, on_reset: Callable[[], None]) -> None:
+                 execute_api: ExecuteApi, on_reset: Callable[[], None],
+                 faults: FaultInjector | None = None) -> None:
         self._moto = moto_app
+        self._faults = faults or FaultInjector()
         self._lambdas = lambdas
         self._execute_api = execute_api
         self._on_reset = on_reset
@@ -43,7 +48,11 @@ class EmulatorApp:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
         if path.startswith(OWN_PREFIXES):
-            return send(self._own(method, path), start_response)
+            try:
+                body = read_body(environ, MAX_OWN_BODY)
+            except AwsError as error:
+                return send(HttpResponse.json(413, {"message": error.message}), start_response)
+            return send(self._own(method, path, body), start_response)
         function = match_invoke(method, path)
         if function is not None:
             return self._invoke(environ, start_response, function)
@@ -52,15 +61,60 @@ class EmulatorApp:
             return self._gateway(environ, start_response, target)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Logs_"):
             self._lambdas.flush_logs()  # a Logs API reader sees every invocation so far
+        if self._faults.active:
+            injected = self._s3_fault(environ)
+            if injected is not None:
+                return send(injected, start_response)
         return self._moto(environ, start_response)
 
-    def _own(self, method: str, path: str) -> HttpResponse:
+    def _s3_fault(self, environ: WsgiEnviron) -> HttpResponse | None:
+        """Apply a matching S3 fault rule: an S3 error document, or a delay before moto."""
+        if s3_faults.signed_service(environ.get("HTTP_AUTHORIZATION", "")) != "s3":
+            return None
+        call = s3_faults.classify(environ.get("REQUEST_METHOD", "GET"),
+                                  environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", ""),
+                                  environ.get("HTTP_HOST", ""))
+        rule = self._faults.decide("s3", operation=call.operation, bucket=call.bucket,
+                                   key=call.key)
+        if rule is None:
+            return None
+        if rule.kind == "latency":
+            time.sleep(rule.latency_ms / 1000)
+            return None
+        return s3_faults.error_response(rule.error or "InternalError", call)
+
+    def _faults_endpoint(self, method: str, path: str, body: bytes) -> HttpResponse:
+        """GET lists rules and their hits; POST adds {rule} or {"rules": [...]}; DELETE clears."""
+        rule_id = path[len("/_harness/faults/"):] if path.startswith("/_harness/faults/") else ""
+        if method == "GET":
+            return HttpResponse.json(200, {"rules": self._faults.report()})
+        if method == "DELETE":
+            if rule_id:
+                found = self._faults.remove(rule_id)
+                return HttpResponse.json(200 if found else 404, {"removed": found})
+            self._faults.clear()
+            return HttpResponse.json(200, {"removed": "all"})
+        if method != "POST" or rule_id:
+            return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"})
+        try:
+            payload = json.loads(body or b"{}")
+            raw = payload.get("rules", [payload]) if isinstance(payload, dict) else payload
+            rules = [parse_rule(item) for item in raw]
+        except (ValueError, AttributeError, TypeError) as error:
+            return HttpResponse.json(400, {"message": f"fault rules must be JSON: {error}"})
+        except UsageError as error:
+            return HttpResponse.json(400, {"message": error.message})
+        return HttpResponse.json(201, {"rules": [self._faults.add(r).to_json() for r in rules]})
+
+    def _own(self, method: str, path: str, body: bytes = b"") -> HttpResponse:
         """The harness's own endpoints; every method and path under their prefixes is ours."""
         if path in HEALTH_PATHS:
             if method not in ("GET", "HEAD"):
                 return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
                                          (("Allow", "GET, HEAD"),))
             return self._health()
+        if path == "/_harness/faults" or path.startswith("/_harness/faults/"):
+            return self._faults_endpoint(method, path, body)
         if path == "/_harness/reset":
             if method != "POST":
                 return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
