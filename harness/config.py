@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -27,11 +28,31 @@ class LambdaConfig:
     account_concurrency: int = 1000
     """Concurrent executions allowed across all functions (AWS's default quota)."""
     python: str | None = None
-    """Interpreter that runs zip functions; None means the harness's own."""
+    """Interpreter that runs zip functions; None means the harness's own. It needs awslambdaric;
+    functions see none of its other packages, only their requirements.txt's."""
+    pip_args: tuple[str, ...] = ()
+    """Added to ``pip install`` when a function's requirements.txt is built with pip (e.g.
+    ``--no-index --find-links DIR``); HARNESS_PIP_ARGS, split as a shell would."""
     init_timeout_s: float = 10.0
     """Longest time an environment may take to initialise (AWS: 10 s for on-demand)."""
     event_retry_delays_s: tuple[float, ...] = (1.0, 2.0)
     """Delays before the retries of a failed asynchronous (Event) invocation."""
+    zip_executor: str = "process"
+    """How zip functions run: "process" (the runtime client as a child process) or "container"
+    (in ``zip_image``, with the package mounted at /var/task). Image functions always run in
+    containers."""
+    zip_image: str | None = "harness/lambda-python:3.11-local"
+    """The image zip functions run in with ``zip_executor="container"``."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """How the execute-api data plane (API Gateway REST and HTTP APIs) behaves."""
+
+    integration_timeout_s: float | None = None
+    """Longest an integration may run before the gateway gives up on it (REST: 504, HTTP API:
+    503). None follows API Gateway: the integration's own timeoutInMillis, else 29 s for REST
+    APIs and 30 s for HTTP APIs. A number caps every integration (e.g. 1.0 in tests)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,7 @@ class EmulatorConfig:
     log_to_console: bool = False
     """Stream function logs (START/END/REPORT and output) to stderr."""
     lambda_: LambdaConfig = field(default_factory=LambdaConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
 
     def with_overrides(self, **changes: object) -> EmulatorConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -62,10 +84,14 @@ class EmulatorConfig:
             lam = replace(
                 lam,
                 keep_alive_s=float(env.get("HARNESS_KEEP_ALIVE", lam.keep_alive_s)),
-                account_concurrency=int(
+                account_concurrency=_at_least(1, int(
                     env.get("HARNESS_ACCOUNT_CONCURRENCY", lam.account_concurrency)
-                ),
+                ), "HARNESS_ACCOUNT_CONCURRENCY"),
                 python=env.get("HARNESS_LAMBDA_PYTHON") or lam.python,
+                pip_args=tuple(shlex.split(env.get("HARNESS_PIP_ARGS", ""))) or lam.pip_args,
+                zip_executor=_choice(env.get("HARNESS_ZIP_EXECUTOR", lam.zip_executor),
+                                     "HARNESS_ZIP_EXECUTOR", ("process", "container")),
+                zip_image=env.get("HARNESS_ZIP_IMAGE") or lam.zip_image,
             )
             return replace(
                 base,
@@ -74,6 +100,29 @@ class EmulatorConfig:
                 region=env.get("HARNESS_REGION", base.region),
                 state_dir=Path(env.get("HARNESS_STATE_DIR", str(base.state_dir))),
                 lambda_=lam,
+                gateway=_gateway_from_env(env, base.gateway),
             )
         except ValueError as exc:
             raise UsageError(f"bad HARNESS_* environment value: {exc}") from None
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _at_least(low: int, value: int, name: str) -> int:
+    if value < low:
+        raise ValueError(f"{name}={value} is below {low}")
+    return value
+
+
+def _gateway_from_env(env: Mapping[str, str], gateway: GatewayConfig) -> GatewayConfig:
+    timeout = env.get("HARNESS_INTEGRATION_TIMEOUT")
+    if not timeout:
+        return gateway
+    seconds = float(timeout)
+    if seconds <= 0:
+        raise ValueError(f"HARNESS_INTEGRATION_TIMEOUT={timeout!r} is not a positive number")
+    return replace(gateway, integration_timeout_s=seconds)

@@ -32,8 +32,10 @@ class DemoResult:
 def boto_client(service: str, stack: Stack) -> Any:
     import boto3
 
+    endpoint = stack.s3_endpoint_url if service == "s3" and stack.s3_endpoint_url else \
+        stack.endpoint_url
     return boto3.session.Session().client(
-        service, region_name=stack.region, endpoint_url=stack.endpoint_url,
+        service, region_name=stack.region, endpoint_url=endpoint,
         aws_access_key_id="test", aws_secret_access_key="test")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class StackSpec:
     timeout_s: int = 30
     allow_pickle_features: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    image_uri: str | None = None
+    """Deploy the function as PackageType=Image from this image instead of the zip package."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Stack:
     stage: str
     region: str
     endpoint_url: str | None
+    s3_endpoint_url: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -65,14 +68,19 @@ class Target:
 
     endpoint_url: str | None = None
     profile: str | None = None
+    s3_endpoint_url: str | None = None
+    """S3 served elsewhere (LocalStack's, in docker-compose.yml): the bucket is made there and the
+    function is pointed at it with AWS_ENDPOINT_URL_S3."""
 
     def client(self, service: str, region: str) -> Any:
         import boto3
 
         session = boto3.session.Session(profile_name=self.profile, region_name=region)
         kwargs: dict[str, Any] = {"region_name": region}
-        if self.endpoint_url is not None:
-            kwargs["endpoint_url"] = self.endpoint_url
+        endpoint = self.s3_endpoint_url if service == "s3" and self.s3_endpoint_url else \
+            self.endpoint_url
+        if endpoint is not None:
+            kwargs["endpoint_url"] = endpoint
             if session.get_credentials() is None:
                 kwargs.update(aws_access_key_id="test", aws_secret_access_key="test")
         return session.client(service, **kwargs)
@@ -135,22 +143,34 @@ def ensure_function(lam: Any, spec: StackSpec, role_arn: str, package: Package) 
     env = {"ALLOWED_BUCKETS": spec.bucket,
            "ALLOW_PICKLE_FEATURES": "1" if spec.allow_pickle_features else "0",
            **spec.extra_env}
-    config = dict(Role=role_arn, Runtime=spec.runtime, Handler=spec.handler,
-                  MemorySize=spec.memory_mb, Timeout=spec.timeout_s,
-                  Environment={"Variables": env})
+    config: dict[str, Any] = dict(Role=role_arn, MemorySize=spec.memory_mb,
+                                  Timeout=spec.timeout_s, Environment={"Variables": env})
+    if spec.image_uri is None:  # an image names its runtime and handler itself
+        config.update(Runtime=spec.runtime, Handler=spec.handler)
     try:
         current = lam.get_function(FunctionName=spec.function_name)["Configuration"]
     except lam.exceptions.ResourceNotFoundException:
-        created = lam.create_function(FunctionName=spec.function_name,
-                                      Code={"ZipFile": package.zip_bytes}, **config)
+        code, kind = _code_of(spec, package)
+        created = lam.create_function(FunctionName=spec.function_name, Code=code,
+                                      PackageType=kind, **config)
         lam.get_waiter("function_active_v2").wait(FunctionName=spec.function_name)
         return str(created["FunctionArn"])
-    if current.get("CodeSha256") != _b64_sha256(package.zip_bytes):
+    if spec.image_uri is not None:
+        # Always: the same tag may name a rebuilt image, which AWS resolves to a new digest.
+        lam.update_function_code(FunctionName=spec.function_name, ImageUri=spec.image_uri)
+        lam.get_waiter("function_updated_v2").wait(FunctionName=spec.function_name)
+    elif current.get("CodeSha256") != _b64_sha256(package.zip_bytes):
         lam.update_function_code(FunctionName=spec.function_name, ZipFile=package.zip_bytes)
         lam.get_waiter("function_updated_v2").wait(FunctionName=spec.function_name)
     lam.update_function_configuration(FunctionName=spec.function_name, **config)
     lam.get_waiter("function_updated_v2").wait(FunctionName=spec.function_name)
     return str(current["FunctionArn"])
+
+
+def _code_of(spec: StackSpec, package: Package) -> tuple[dict[str, Any], str]:
+    if spec.image_uri is not None:
+        return {"ImageUri": spec.image_uri}, "Image"
+    return {"ZipFile": package.zip_bytes}, "Zip"
 
 
 def _b64_sha256(data: bytes) -> str:
@@ -209,6 +229,9 @@ def invoke_url(target: Target, spec: StackSpec, api_id: str) -> str:
 def deploy(target: Target, spec: StackSpec, package: Package,
            progress: Callable[[str], None] = lambda _msg: None) -> Stack:
     """Create or update the whole stack; returns where it can be reached."""
+    if target.s3_endpoint_url:
+        spec = replace(spec, extra_env={**spec.extra_env,
+                                        "AWS_ENDPOINT_URL_S3": target.s3_endpoint_url})
     s3, iam = target.client("s3", spec.region), target.client("iam", spec.region)
     lam, apigw = target.client("lambda", spec.region), target.client("apigateway", spec.region)
     progress(f"bucket {spec.bucket} ({spec.region})")
@@ -217,7 +240,8 @@ def deploy(target: Target, spec: StackSpec, package: Package,
     progress(f"role {spec.role_name}")
     with _step(f"create role {spec.role_name}"):
         role_arn = ensure_role(iam, spec)
-    progress(f"function {spec.function_name} ({len(package.zip_bytes)} byte package)")
+    code = f"image {spec.image_uri}" if spec.image_uri else f"{len(package.zip_bytes)} byte package"
+    progress(f"function {spec.function_name} ({code})")
     with _step(f"deploy function {spec.function_name}"):
         function_arn = ensure_function(lam, spec, role_arn, package)
     progress(f"REST API {spec.api_name}: POST /{spec.route} -> {spec.function_name}")
@@ -226,7 +250,8 @@ def deploy(target: Target, spec: StackSpec, package: Package,
         allow_api_to_invoke(lam, spec, api_id, function_arn.split(":")[4])
     return Stack(invoke_url=invoke_url(target, spec, api_id), bucket=spec.bucket,
                  function_name=spec.function_name, function_arn=function_arn, api_id=api_id,
-                 stage=spec.stage, region=spec.region, endpoint_url=target.endpoint_url)
+                 stage=spec.stage, region=spec.region, endpoint_url=target.endpoint_url,
+                 s3_endpoint_url=target.s3_endpoint_url)
 
 
 def default_build_dir() -> Path:

@@ -54,14 +54,19 @@ def ensure_model(build_dir: Path) -> Path:
 def _add_tree(archive: zipfile.ZipFile, root: Path, prefix: str) -> None:
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            info = zipfile.ZipInfo(prefix + path.relative_to(root).as_posix(), (2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
+            _add_file(archive, path, prefix + path.relative_to(root).as_posix())
+
+
+def _add_file(archive: zipfile.ZipFile, path: Path, name: str) -> None:
+    info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, path.read_bytes())
 
 
 def build_package(build_dir: Path, source: Path = FUNCTION_SRC) -> Package:
-    """A reproducible zip: the function's modules at the root, the model under ``model/``."""
+    """A reproducible zip: the function's modules and requirements.txt at the root, the model
+    under ``model/``."""
     if not source.is_dir():
         raise DeployError(f"function source not found: {source}")
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +75,10 @@ def build_package(build_dir: Path, source: Path = FUNCTION_SRC) -> Package:
     with zipfile.ZipFile(buffer, "w") as archive:
         _add_tree(archive, source, "")
         _add_tree(archive, model_dir, "model/")
+        # At the root, where the emulator looks for the function's dependencies (its packages
+        # are linked from the harness's environment, or installed with pip, once per hash).
+        if (source.parent / "requirements.txt").is_file():
+            _add_file(archive, source.parent / "requirements.txt", "requirements.txt")
     holdout = build_dir / "holdout"
     return Package(buffer.getvalue(), model_dir, holdout / "test_features.npy",
                    holdout / "test_labels.npy")

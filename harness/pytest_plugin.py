@@ -1,14 +1,20 @@
-"""pytest fixtures that hand a test a running emulator and the deployed example stack.
+"""pytest fixtures that hand a test a running emulator and the deployed example stack, and the
+collection of scenario files (``scenarios/*.yaml``) as tests.
 
 Registered through the ``pytest11`` entry point, so installing the package is enough:
 
-    def test_predict(harness_stack, harness_http):
+    def test_predict(harness_stack, harness_http, harness_reset):
         status, body = harness_http.post_json(harness_stack.invoke_url, {...})
+
+Session fixtures start the expensive things once (emulator, package, stack); ``harness_reset``
+only clears state, and can be called again inside each hypothesis example.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,13 +24,96 @@ import pytest
 from harness.config import EmulatorConfig
 from harness.deploy import Stack, StackSpec, Target, deploy
 from harness.emulator import Emulator
+from harness.errors import UsageError
+from harness.package import FUNCTION_SRC, Package
+from harness.scenario.http_client import HttpHelper
+from harness.scenario.session import ScenarioSession, empty_bucket
+from harness.targets import DEFAULT_TARGET, TARGETS, Endpoint, check_target, unmet_requirement
 
+__all__ = ["HttpHelper", "InvocationRecorder", "StackReset"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_MARKERS = {
+    "requires_docker": "the test needs a Docker engine; skipped when none answers",
+    "requires_aws": "the test needs AWS credentials; skipped when there are none",
+}
+
+
+# -- options and markers -----------------------------------------------------------------------
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "serverless ML harness")
+    group.addoption("--harness-target", choices=TARGETS, default=None,
+                    help=f"where the fixtures run: {', '.join(TARGETS)} (default "
+                         f"$HARNESS_TARGET, else {DEFAULT_TARGET})")
     group.addoption("--harness-endpoint", default=None,
-                    help="use an emulator already running at this URL instead of starting one")
+                    help="use an emulator already running at this URL instead of starting one "
+                         "(default $HARNESS_ENDPOINT_URL)")
+    group.addoption("--harness-ci", action="store_true", default=None,
+                    help="derandomise scenario property runs that give no seed (default on "
+                         "when $CI is true)")
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, doc in _MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {doc}")
+    try:
+        check_target(_target(config))
+    except UsageError as error:
+        raise pytest.UsageError(f"--harness-target: {error.message}") from None
+
+
+def _target(config: pytest.Config) -> str:
+    return str(config.getoption("--harness-target") or os.environ.get("HARNESS_TARGET")
+               or DEFAULT_TARGET)
+
+
+def _endpoint_option(config: pytest.Config) -> str | None:
+    given = config.getoption("--harness-endpoint") or os.environ.get("HARNESS_ENDPOINT_URL")
+    return str(given).rstrip("/") if given else None
+
+
+def ci_mode(config: pytest.Config) -> bool:
+    flag = config.getoption("--harness-ci")
+    return bool(flag) if flag is not None else \
+        os.environ.get("CI", "").strip().lower() in _TRUE
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip, with the reason, tests whose Docker engine or AWS credentials are missing."""
+    needs = [name for name in ("docker", "aws")
+             if item.get_closest_marker(f"requires_{name}") is not None]
+    reason = unmet_requirement(needs)
+    if reason:
+        pytest.skip(reason)
+
+
+# -- scenario files as tests -------------------------------------------------------------------
+
+_SCENARIO_MARKER = re.compile(r"^(scenario|steps)\s*:", re.MULTILINE)
+
+
+def is_scenario_file(path: Path) -> bool:
+    """A .yaml/.yml file in a ``scenarios`` directory, or one with a top-level ``scenario:``."""
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    if "scenarios" in path.parent.parts:
+        return True
+    try:
+        return bool(_SCENARIO_MARKER.search(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if is_scenario_file(file_path):
+        from harness.scenario.pytest_items import ScenarioFile
+
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+# -- configuration fixtures (override them in a conftest.py) -----------------------------------
 
 @pytest.fixture(scope="session")
 def harness_config(tmp_path_factory: pytest.TempPathFactory) -> EmulatorConfig:
@@ -34,6 +123,37 @@ def harness_config(tmp_path_factory: pytest.TempPathFactory) -> EmulatorConfig:
 
 
 @pytest.fixture(scope="session")
+def harness_function_dir() -> Path:
+    """The function's source directory (the example function unless overridden)."""
+    return FUNCTION_SRC
+
+
+@pytest.fixture(scope="session")
+def harness_memory_mb() -> int:
+    """Memory size of the deployed function, in MB."""
+    return 512
+
+
+@pytest.fixture(scope="session")
+def harness_timeout_s() -> int:
+    """Timeout of the deployed function, in seconds."""
+    return 30
+
+
+@pytest.fixture(scope="session")
+def harness_stack_spec(harness_memory_mb: int, harness_timeout_s: int) -> StackSpec:
+    """What ``harness_stack`` deploys; override to change the bucket, region or anything else."""
+    return StackSpec(memory_mb=harness_memory_mb, timeout_s=harness_timeout_s)
+
+
+@pytest.fixture(scope="session")
+def harness_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("harness-build")
+
+
+# -- the endpoint ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
 def harness_emulator(harness_config: EmulatorConfig) -> Iterator[Emulator]:
     """One embedded emulator for the whole session."""
     with Emulator(harness_config) as emulator:
@@ -41,12 +161,20 @@ def harness_emulator(harness_config: EmulatorConfig) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
-def harness_endpoint(request: pytest.FixtureRequest) -> str:
-    """The endpoint URL every AWS client of the test should use."""
-    given = request.config.getoption("--harness-endpoint")
+def harness_target(request: pytest.FixtureRequest) -> Endpoint:
+    """The target the session runs against: a given endpoint, else the embedded emulator."""
+    kind = _target(request.config)
+    given = _endpoint_option(request.config)
     if given:
-        return str(given).rstrip("/")
-    return str(request.getfixturevalue("harness_emulator").url)
+        return Endpoint(kind, given)
+    emulator = request.getfixturevalue("harness_emulator")
+    return Endpoint(kind, emulator.url, emulator)
+
+
+@pytest.fixture(scope="session")
+def harness_endpoint(harness_target: Endpoint) -> str:
+    """The endpoint URL every AWS client of the test should use."""
+    return harness_target.url
 
 
 @pytest.fixture(scope="session")
@@ -63,53 +191,111 @@ def harness_client(harness_endpoint: str) -> Callable[..., Any]:
     return make
 
 
-@pytest.fixture(scope="session")
-def harness_stack_spec() -> StackSpec:
-    """What ``harness_stack`` deploys; override to change memory, timeout or the bucket."""
-    return StackSpec()
-
+# -- the deployed stack ------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def harness_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("harness-build")
+def harness_package(harness_build_dir: Path, harness_function_dir: Path) -> Package:
+    """The function's zip package (the model trained once per session)."""
+    from harness.package import build_package
+
+    return build_package(harness_build_dir, harness_function_dir)
 
 
 @pytest.fixture(scope="session")
 def harness_stack(harness_endpoint: str, harness_stack_spec: StackSpec,
-                  harness_build_dir: Path) -> Stack:
-    """The example stack, deployed once per session."""
-    from harness.package import build_package
-
-    return deploy(Target(endpoint_url=harness_endpoint), harness_stack_spec,
-                  build_package(harness_build_dir))
-
-
-class HttpHelper:
-    """Small HTTP client for the API: returns (status, headers, body) and never raises on 4xx."""
-
-    def request(self, method: str, url: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None,
-                timeout: float = 60.0) -> tuple[int, dict[str, str], bytes]:
-        import urllib.error
-        import urllib.request
-
-        req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as response:
-                return response.status, dict(response.headers.items()), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers.items()), error.read()
-
-    def post_json(self, url: str, payload: Any, timeout: float = 60.0) -> tuple[int, Any]:
-        status, _headers, body = self.request(
-            "POST", url, json.dumps(payload).encode(), {"Content-Type": "application/json"},
-            timeout)
-        try:
-            return status, json.loads(body)
-        except ValueError:
-            return status, body
+                  harness_package: Package) -> Stack:
+    """The example stack, deployed once per session: ``invoke_url``, ``bucket``,
+    ``function_name``, ``api_id``, ``region``, ``stage``."""
+    return deploy(Target(endpoint_url=harness_endpoint), harness_stack_spec, harness_package)
 
 
 @pytest.fixture(scope="session")
 def harness_http() -> HttpHelper:
+    """HTTP helper for the API: ``request(...)`` and ``post_json(url, payload)``."""
     return HttpHelper()
+
+
+# -- cheap per-test state ------------------------------------------------------------------------
+
+class InvocationRecorder:
+    """Every invocation the embedded emulator ran since the last reset: (function, record)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: list[tuple[str, Any]] = []
+
+    def __call__(self, spec: Any, record: Any) -> None:
+        with self._lock:
+            self._records.append((spec.name, record))
+
+    def records(self, function_name: str | None = None) -> list[Any]:
+        """The InvokeRecords (``.report``, ``.log_lines``, ``.cold``), oldest first."""
+        with self._lock:
+            return [record for name, record in self._records
+                    if function_name is None or name == function_name]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+
+@pytest.fixture(scope="session")
+def harness_recorder(harness_target: Endpoint) -> InvocationRecorder:
+    recorder = InvocationRecorder()
+    if harness_target.emulator is not None and harness_target.emulator.lambdas is not None:
+        harness_target.emulator.lambdas.add_listener(recorder)
+    return recorder
+
+
+class StackReset:
+    """Clears what tests leave behind in a deployed stack, keeping the stack itself (and its
+    warm environments): the bucket's objects, the function's logs, the recorded invocations."""
+
+    def __init__(self, stack: Stack, client: Callable[..., Any],
+                 recorder: InvocationRecorder) -> None:
+        self._stack = stack
+        self._s3 = client("s3", region_name=stack.region)
+        self._logs = client("logs", region_name=stack.region)
+        self._recorder = recorder
+
+    def __call__(self) -> None:
+        empty_bucket(self._s3, self._stack.bucket)
+        try:
+            self._logs.delete_log_group(logGroupName=f"/aws/lambda/{self._stack.function_name}")
+        except self._logs.exceptions.ResourceNotFoundException:
+            pass
+        self._recorder.clear()
+
+
+@pytest.fixture(scope="session")
+def harness_stack_reset(harness_stack: Stack, harness_client: Callable[..., Any],
+                        harness_recorder: InvocationRecorder) -> StackReset:
+    """The reset as a session-scoped callable, for hypothesis tests: call it at the start of
+    each example (hypothesis does not re-run function-scoped fixtures per example, and warns
+    about them)."""
+    return StackReset(harness_stack, harness_client, harness_recorder)
+
+
+@pytest.fixture
+def harness_reset(harness_stack_reset: StackReset) -> StackReset:
+    """Resets the stack's state before the test (and returns the reset, to call again)."""
+    harness_stack_reset()
+    return harness_stack_reset
+
+
+@pytest.fixture
+def harness_invocations(harness_target: Endpoint, harness_recorder: InvocationRecorder,
+                        harness_reset: StackReset) -> InvocationRecorder:
+    """The invocations this test caused (embedded emulator only), with REPORT figures."""
+    if harness_target.emulator is None:
+        pytest.skip("invocation records need the embedded emulator (not --harness-endpoint)")
+    return harness_recorder
+
+
+# -- what scenario files run on ------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def harness_scenario_session(harness_endpoint: str,
+                             harness_build_dir: Path) -> ScenarioSession:
+    """Deploys and caches the stacks scenario files ask for, on the session's endpoint."""
+    return ScenarioSession(harness_endpoint, harness_build_dir)

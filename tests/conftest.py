@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import sys
 import threading
 import zipfile
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import pytest
 # Threads the harness names; any of them alive after the session is a leak.
 _HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", "lambda-reaper",
                             "lambda-housekeeping", "lambda-logs",
-                            "lambda-event")
+                            "lambda-event", "apigw-integration")
 
 
 def build_zip(files: dict[str, str]) -> bytes:
@@ -37,7 +38,27 @@ def leftovers() -> list[str]:
              and p.status() != psutil.STATUS_ZOMBIE]
     found += [f"thread {t.name}" for t in threading.enumerate()
               if t.name.startswith(_HARNESS_THREAD_PREFIXES)]
-    return found
+    return found + _leftover_containers()
+
+
+def _leftover_containers() -> list[str]:
+    """Containers this test process started and did not remove (only if it started any)."""
+    import sys
+
+    if "harness.lambda_.container" not in sys.modules:
+        return []
+    from harness.container.engine import OWNER_LABEL, EngineUnavailable, connect, owner_label
+
+    try:
+        client = connect(timeout_s=10)
+    except EngineUnavailable:
+        return []
+    try:
+        mine = {"label": f"{OWNER_LABEL}={owner_label()}"}
+        found = client.api.containers(all=True, filters=mine)
+        return [f"container {c['Names'][0].lstrip('/')} ({c['Image']})" for c in found]
+    finally:
+        client.close()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -60,6 +81,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # -- functions in the session emulator, for tests of the Lambda data plane ---------------------
 ROLE = "arn:aws:iam::123456789012:role/test-role"
 _names = itertools.count()
+# The Runtime matching the interpreter that runs functions, so no version warning is logged.
+LOCAL_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 TRIVIAL = '''
 import os, time, json
@@ -93,13 +116,20 @@ def lambda_client(harness_client):
 
 
 @pytest.fixture(scope="session")
-def iam_role(harness_client) -> str:
+def iam_role(harness_client) -> Callable[[], str]:
+    """The role functions are created with; calling it (re)creates the role when missing, as a
+    test that resets moto's process-wide state (tests/lambda_fn) takes it away."""
     iam = harness_client("iam")
-    try:
-        iam.create_role(RoleName="test-role", AssumeRolePolicyDocument="{}")
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
-    return ROLE
+
+    def ensure() -> str:
+        try:
+            iam.create_role(RoleName="test-role", AssumeRolePolicyDocument="{}")
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+        return ROLE
+
+    ensure()
+    return ensure
 
 
 @pytest.fixture
@@ -108,10 +138,10 @@ def create_function(lambda_client, iam_role, make_zip) -> Callable[..., str]:
     created: list[str] = []
 
     def create(files: dict[str, str] | None = None, handler: str = "app.handler",
-               **config) -> str:
+               runtime: str = LOCAL_RUNTIME, **config) -> str:
         name = f"fn-{next(_names)}"
         lambda_client.create_function(
-            FunctionName=name, Runtime="python3.12", Role=iam_role, Handler=handler,
+            FunctionName=name, Runtime=runtime, Role=iam_role(), Handler=handler,
             Code={"ZipFile": make_zip(files or {"app.py": TRIVIAL})}, **config)
         created.append(name)
         return name

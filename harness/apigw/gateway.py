@@ -1,8 +1,9 @@
 """The execute-api data plane: find the API, stage and route in moto, call the Lambda proxy.
 
 A request passes through a short chain: parse URL -> find API and stage -> match route ->
-build proxy event -> invoke -> map proxy result. Each step's format work is a pure function in
-``urls``, ``routing`` and ``events``; this module only reads moto's state and calls Lambda.
+build proxy event -> invoke (under the integration timeout) -> map proxy result. Each step's
+format work is a pure function in ``urls``, ``routing``, ``http_api`` and ``events``; this module
+only reads moto's state and calls Lambda.
 """
 
 from __future__ import annotations
@@ -11,17 +12,25 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from harness.apigw import events, routing, urls
+from harness.apigw import events, http_api, routing, urls
 from harness.config import EmulatorConfig
 from harness.errors import AwsError, TooManyRequestsError
 from harness.http import HttpRequest, HttpResponse
 from harness.lambda_.service import InvokeRequest, LambdaService
 
 log = logging.getLogger("harness.apigw")
-INTEGRATION_TIMEOUT_S = 29.0  # REST API integration timeout (default and maximum)
+# REST APIs: "50 milliseconds - 29 seconds" by default; HTTP APIs: 30 s at most, the default
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html,
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+REST_INTEGRATION_TIMEOUT_S = 29.0
+HTTP_API_INTEGRATION_TIMEOUT_S = 30.0
+Mapper = Callable[[bytes], HttpResponse]
 
 
 @dataclass(frozen=True)
@@ -32,12 +41,62 @@ class _Api:
     account_id: str
 
 
+@dataclass(frozen=True)
+class _Answers:
+    """What one kind of API answers when its Lambda integration gives no usable response."""
+
+    rejected: Callable[[], HttpResponse]
+    """Lambda refused the invocation (throttled, no such function)."""
+    failed: Callable[[], HttpResponse]
+    """The function ran and failed; its own timeout is such a failure."""
+    timed_out: Callable[[], HttpResponse]
+    """The integration timeout passed first."""
+    malformed: Callable[[events.MalformedProxyResponse], HttpResponse]
+    """The function's result is not a proxy response."""
+
+
+# "If the Lambda API rejects the invocation request, API Gateway returns a 500 error code. If the
+# function runs but returns an error, or returns a response in the wrong format, API Gateway
+# returns a 502": https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html
+# A function that hits its own timeout "runs but returns an error" (Sandbox.Timedout): 502. Only
+# the gateway's own integration timeout gives 504 (INTEGRATION_TIMEOUT,
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
+_REST = _Answers(
+    rejected=lambda: events.internal_server_error(500),
+    failed=events.internal_server_error,
+    timed_out=events.endpoint_timed_out,
+    malformed=lambda error: events.internal_server_error(error.status),
+)
+# HTTP APIs answer every Lambda failure with 500 {"message":"Internal Server Error"}.
+_HTTP = _Answers(
+    rejected=events.http_api_internal_error,
+    failed=events.http_api_internal_error,
+    timed_out=events.http_api_service_unavailable,
+    malformed=lambda error: events.http_api_internal_error(),
+)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One Lambda proxy call: what to invoke, how long to wait, how to read the result."""
+
+    function: str | None
+    region: str
+    event: dict[str, Any]
+    timeout_s: float
+    mapper: Mapper
+    answers: _Answers
+
+
 class ExecuteApiGateway:
-    """Serves execute-api requests for REST APIs (payload 1.0) and HTTP APIs (2.0)."""
+    """Serves execute-api requests for REST APIs (payload 1.0) and HTTP APIs (1.0 or 2.0)."""
 
     def __init__(self, lambdas: LambdaService, config: EmulatorConfig) -> None:
         self._lambdas = lambdas
         self._config = config
+        # The integration timeout is waited for here; the invocation runs on in its own thread
+        # until the function ends, and its environment then goes back to the pool.
+        self._calls = ThreadPoolExecutor(max_workers=256, thread_name_prefix="apigw-integration")
 
     def match(self, host: str, path: str) -> urls.ExecuteApiTarget | None:
         return urls.parse_execute_api(host, path)
@@ -50,18 +109,32 @@ class ExecuteApiGateway:
             return self._rest(found, target, request)
         return self._http_api(found, target, request)
 
+    def close(self) -> None:
+        """Wait for integration calls still running (stop the Lambda service first)."""
+        self._calls.shutdown(wait=True, cancel_futures=True)
+
     # -- lookup in moto ------------------------------------------------------------------------
     def _find_api(self, api_id: str) -> _Api | None:
         from moto.apigateway.models import apigateway_backends
         from moto.apigatewayv2.models import apigatewayv2_backends
 
-        for kind, backends in (("rest", apigateway_backends), ("http", apigatewayv2_backends)):
+        sources: tuple[tuple[str, Any], ...] = (("rest", apigateway_backends),
+                                                ("http", apigatewayv2_backends))
+        for kind, backends in sources:
             for account_id, regions in list(backends.items()):
                 for region, backend in list(regions.items()):
                     api = backend.apis.get(api_id)
                     if api is not None:
                         return _Api(kind, api, region, account_id)
         return None
+
+    def _timeout(self, integration_ms: Any, default_s: float) -> float:
+        try:
+            own = int(integration_ms) / 1000 if integration_ms else default_s
+        except (TypeError, ValueError):
+            own = default_s
+        cap = self._config.gateway.integration_timeout_s
+        return own if cap is None else min(own, cap)
 
     # -- REST APIs -----------------------------------------------------------------------------
     def _rest(self, found: _Api, target: urls.ExecuteApiTarget,
@@ -81,57 +154,138 @@ class ExecuteApiGateway:
             log.warning("route %s %s has no AWS_PROXY integration", match.method_key,
                         match.route.path)
             return events.internal_server_error()
-        request_id = str(uuid.uuid4())
+        variables = dict(stage.variables or {})
+        # moto keeps a PATCH "add" by its value, so an AWS-style one (value in the path) is "".
+        binary_types = tuple(t for t in getattr(found.api, "binaryMediaTypes", None) or () if t)
         event = events.build_rest_event(
             request, target_path=target.path, match=match, stage=target.stage,
-            stage_variables=dict(stage.variables or {}), api_id=target.api_id,
-            account_id=found.account_id, request_id=request_id,
-            extended_request_id=uuid.uuid4().hex[:16], now_epoch_ms=int(time.time() * 1000),
-            binary_media_types=tuple(getattr(found.api, "binaryMediaTypes", None) or ()),
+            stage_variables=variables, api_id=target.api_id, account_id=found.account_id,
+            request_id=str(uuid.uuid4()), extended_request_id=uuid.uuid4().hex[:16],
+            now_epoch_ms=int(time.time() * 1000), binary_media_types=binary_types,
         )
-        function = _function_from_uri(integration.uri, dict(stage.variables or {}))
-        return self._call(function, found.region, event, events.map_rest_response)
+        return self._call(_Call(
+            function=_function_from_uri(integration.uri, variables), region=found.region,
+            event=event, timeout_s=self._timeout(integration.timeout_in_millis,
+                                                 REST_INTEGRATION_TIMEOUT_S),
+            mapper=_rest_mapper(binary_types, request.header("Accept")), answers=_REST))
 
     # -- HTTP APIs (apigatewayv2) --------------------------------------------------------------
     def _http_api(self, found: _Api, target: urls.ExecuteApiTarget,
                   request: HttpRequest) -> HttpResponse:
-        return events.missing_authentication_token()
+        api = found.api
+        choice = http_api.select_stage(list(api.stages), target, request.path)
+        if choice is None:
+            return events.not_found()
+        routes = [(route_id, route.route_key) for route_id, route in list(api.routes.items())]
+        match = http_api.match_route(routes, request.method, choice.path)
+        if match is None:
+            log.info("no route of HTTP API %s matches %s %s", target.api_id, request.method,
+                     choice.path)
+            return events.not_found()
+        route = api.routes[match.route_id]
+        integration = api.integrations.get(http_api.integration_id(route.target) or "")
+        if integration is None or integration.integration_type != "AWS_PROXY":
+            log.warning("route %s of HTTP API %s has no AWS_PROXY integration",
+                        match.route_key, target.api_id)
+            return events.http_api_internal_error()
+        variables = dict(api.stages[choice.stage].stage_variables or {})
+        # PayloadFormatVersion is required for Lambda integrations; 2.0 is what AWS's console
+        # proposes, so it stands in when a control plane left it out.
+        version = integration.payload_format_version or "2.0"
+        event, mapper = _http_api_event(found, target, request, choice, match, variables,
+                                        version)
+        return self._call(_Call(
+            function=_function_from_uri(integration.integration_uri, variables),
+            region=found.region, event=event,
+            timeout_s=self._timeout(integration.timeout_in_millis,
+                                    HTTP_API_INTEGRATION_TIMEOUT_S),
+            mapper=mapper, answers=_HTTP))
 
     # -- the Lambda call -----------------------------------------------------------------------
-    def _call(self, function: str | None, region: str, event: dict[str, Any],
-              mapper: Any) -> HttpResponse:
-        if function is None:
-            return events.internal_server_error()
+    def _call(self, call: _Call) -> HttpResponse:
+        answers = call.answers
+        if call.function is None:
+            log.warning("the integration names no Lambda function")
+            return answers.rejected()
+        request = InvokeRequest(function=call.function, payload=json.dumps(call.event).encode(),
+                                region=call.region)
+        future = self._calls.submit(self._lambdas.invoke, request)
         try:
-            result = self._lambdas.invoke(InvokeRequest(
-                function=function, payload=json.dumps(event).encode(), region=region))
-        except TooManyRequestsError:
-            # "If the Lambda API rejects the invocation request, API Gateway returns a 500":
-            # https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html
-            return events.internal_server_error(500)
+            result = future.result(timeout=call.timeout_s)
+        except FutureTimeout:
+            log.warning("integration timed out after %.2f s calling %s (the function runs on)",
+                        call.timeout_s, call.function)
+            return answers.timed_out()
+        except TooManyRequestsError as error:
+            log.warning("lambda throttled the call to %s: %s", call.function, error.reason)
+            return answers.rejected()
         except AwsError as error:
-            log.warning("lambda invoke for %s failed: %s", function, error.message)
-            return events.internal_server_error()
+            log.warning("lambda refused the call to %s: %s", call.function, error.message)
+            return answers.rejected()
         if result.function_error is not None:
-            if result.record is not None and result.record.error_type == "Sandbox.Timedout":
-                return events.endpoint_timed_out()
-            log.warning("function %s failed: %s", function, result.payload[:500])
-            return events.internal_server_error()
+            log.warning("function %s failed: %s", call.function, result.payload[:500])
+            return answers.failed()
         try:
-            return mapper(result.payload)
+            return call.mapper(result.payload)
         except events.MalformedProxyResponse as error:
-            log.warning("malformed Lambda proxy response from %s: %s", function, error.message)
-            return events.internal_server_error(error.status)
+            log.warning("malformed Lambda proxy response from %s: %s", call.function,
+                        error.message)
+            return answers.malformed(error)
+
+
+def _rest_mapper(binary_types: tuple[str, ...], accept: str | None) -> Mapper:
+    # An API without binaryMediaTypes keeps the harness default (a base64 body is decoded); one
+    # with them follows AWS: decoded only when the Accept header names one of them.
+    def mapper(payload: bytes) -> HttpResponse:
+        return events.map_rest_response(payload, binary_media_types=binary_types or None,
+                                        accept=accept)
+
+    return mapper
+
+
+def _http_api_event(found: _Api, target: urls.ExecuteApiTarget, request: HttpRequest,
+                    choice: http_api.StageChoice, match: http_api.HttpRouteMatch,
+                    variables: dict[str, str], version: str) -> tuple[dict[str, Any], Mapper]:
+    """The event an HTTP API sends in payload format ``version``, and the mapper of its result.
+
+    Format 1.0 is the REST event plus ``"version": "1.0"``; its result is read as a REST result
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
+    """
+    request_id = str(uuid.uuid4())
+    now_ms = int(time.time() * 1000)
+    if version != "1.0":
+        return events.build_http_api_event(
+            request, target_path=choice.path, route_key=match.route_key, stage=choice.stage,
+            stage_variables=variables, path_parameters=match.path_parameters,
+            api_id=target.api_id, account_id=found.account_id, request_id=request_id,
+            now_epoch_ms=now_ms), events.map_http_api_response
+    route = routing.Route(match.route_id, match.route_path, frozenset({match.method_key}))
+    event = events.build_rest_event(
+        request, target_path=choice.path,
+        match=routing.RouteMatch(route, match.method_key, match.path_parameters),
+        stage=choice.stage, stage_variables=variables, api_id=target.api_id,
+        account_id=found.account_id, request_id=request_id,
+        extended_request_id=uuid.uuid4().hex[:16], now_epoch_ms=now_ms)
+    if choice.stage == http_api.DEFAULT:  # served at the root: no stage in the path
+        event["requestContext"]["path"] = choice.path
+    return {"version": "1.0", **event}, events.map_rest_response
 
 
 def _function_from_uri(uri: str | None, stage_variables: dict[str, str]) -> str | None:
-    """The function ARN inside an integration URI, with ${stageVariables.x} substituted.
+    """The function ARN of an integration URI, with ${stageVariables.x} substituted.
 
-    arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations
+    REST APIs name it inside
+    ``arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations``; HTTP APIs
+    take that form or the function's ARN itself.
     """
-    if not uri or "/functions/" not in uri:
+    if not uri:
         return None
-    arn = uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
+    if "/functions/" in uri:
+        arn = uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
+    elif uri.startswith("arn:") and uri.split(":")[2:3] == ["lambda"]:
+        arn = uri
+    else:
+        return None
     for key, value in stage_variables.items():
         arn = arn.replace("${stageVariables." + key + "}", value)
     return arn

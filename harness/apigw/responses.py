@@ -245,3 +245,26 @@ def throttled() -> HttpResponse:
     returns a 500" (services-apigateway-errors page), i.e. ``internal_server_error(500)``.
     """
     return _gateway_error(429, '{"message":"Too Many Requests"}', "TooManyRequestsException")
+
+
+# --- HTTP APIs (apigatewayv2) answer in their own words -----------------------------------------
+
+
+def not_found() -> HttpResponse:
+    """404 from an HTTP API: no stage or no route matches ("the API returns
+    {"message":"Not Found"}": https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html)."""
+    return _gateway_error(404, '{"message":"Not Found"}', None)
+
+
+def http_api_internal_error() -> HttpResponse:
+    """500 from an HTTP API whose Lambda integration failed, was refused or answered something
+    it cannot map: {"message":"Internal Server Error"}
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html)."""
+    return _gateway_error(500, '{"message":"Internal Server Error"}', None)
+
+
+def http_api_service_unavailable() -> HttpResponse:
+    """503 from an HTTP API whose integration ran past its timeout (30 s at most:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+    The status and body are what users report seeing; AWS's pages do not spell them out."""
+    return _gateway_error(503, '{"message":"Service Unavailable"}', None)

@@ -24,6 +24,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--format", choices=FORMATS, default="npy",
                         help="how the features are uploaded (default npy; joblib is how the "
                              "seed does it and turns on the function's pickle opt-in)")
+    parser.add_argument("--image-uri", default=None,
+                        help="run the function from this container image (PackageType=Image, "
+                             "e.g. harness/ml-fn:latest from `harness image build`) instead of "
+                             "its zip package; needs a Docker engine")
     parser.add_argument("--port", type=int, default=0,
                         help="emulator port (default 0: a free one)")
     parser.set_defaults(run=run)
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     labels = np.load(package.holdout_labels, allow_pickle=False).tolist()
     with Emulator(config) as emulator:
         _say(f"embedded emulator on {emulator.url}")
-        spec = StackSpec(allow_pickle_features=args.format == "joblib")
+        spec = StackSpec(allow_pickle_features=args.format == "joblib", image_uri=args.image_uri)
         stack = deploy(Target(endpoint_url=emulator.url), spec, package,
                        progress=lambda msg: _say(f"deploy {msg}"))
         result = run_loop(stack, features, labels, args.format, say=_say)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.cli.aws_confirm import add_where, confirm_real_aws
 from harness.cli.options import endpoint_url
 from harness.deploy import StackSpec, Target, default_build_dir, deploy
 from harness.package import build_package
@@ -15,8 +16,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "deploy", help="deploy the example stack (bucket, role, function, REST API)",
         description="Deploy the example ML stack with boto3 calls only and print it as JSON "
                     "(invoke_url, bucket, function_name, api_id, region). Safe to run twice.")
-    parser.add_argument("--endpoint-url", type=endpoint_url, required=True,
-                        help="the emulator's endpoint, e.g. http://127.0.0.1:4566")
+    add_where(parser)
     defaults = StackSpec()
     parser.add_argument("--region", default=defaults.region,
                         help=f"region of the stack (default {defaults.region})")
@@ -25,14 +25,31 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--allow-pickle-features", action="store_true",
                         help="let the function read .joblib/.pickle feature files (unsafe: only "
                              "for data you trust; off by default)")
+    parser.add_argument("--s3-endpoint-url", type=endpoint_url, default=None,
+                        help="S3 served elsewhere, e.g. LocalStack's http://127.0.0.1:4566 in "
+                             "docker-compose.yml: the bucket is made there and the function "
+                             "reads from it")
+    parser.add_argument("--image-uri", default=None,
+                        help="deploy the function as a container image (PackageType=Image), "
+                             "e.g. harness/ml-fn:latest from `harness image build`")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     spec = StackSpec(region=args.region, bucket=args.bucket,
-                     allow_pickle_features=args.allow_pickle_features)
+                     allow_pickle_features=args.allow_pickle_features, image_uri=args.image_uri)
     package = build_package(default_build_dir())
-    stack = deploy(Target(endpoint_url=args.endpoint_url), spec, package,
+    target = Target(endpoint_url=args.endpoint_url, s3_endpoint_url=args.s3_endpoint_url,
+                    profile=args.profile)
+    if args.aws:
+        from harness.aws_target import plan
+
+        confirm_real_aws(target, spec, "deploy", [str(item) for item in plan(target, spec)],
+                         args.yes)
+    stack = deploy(target, spec, package,
                    progress=lambda msg: print(f"deploying {msg}", file=sys.stderr))
     print(stack.to_json())
+    if args.aws:
+        print(f"remove it with: harness destroy --aws --region {spec.region} "
+              f"--bucket {spec.bucket}", file=sys.stderr)
     return 0

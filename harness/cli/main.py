@@ -14,7 +14,7 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness.cli import demo, deploy_cmd, up
+    from harness.cli import cost, demo, deploy_cmd, destroy, image, load, run, up
 
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `harness demo`. Each command has its own --help.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (up, deploy_cmd, demo):
+    for module in (up, deploy_cmd, destroy, demo, image, run, load, cost):
         module.register(commands)
     return parser
 

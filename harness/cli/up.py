@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
+from collections.abc import Mapping
+from dataclasses import replace
 
-from harness.cli.options import is_loopback, port
+from harness.cli.options import is_loopback, port, positive_int, positive_seconds
 from harness.config import EmulatorConfig
 from harness.emulator import Emulator
 
@@ -23,17 +26,52 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                         help="port to bind (default 4566; 0 picks a free one)")
     parser.add_argument("--logs", action="store_true",
                         help="stream every function's START/END/REPORT lines and output here")
+    parser.add_argument("--keep-alive", type=positive_seconds, default=None, metavar="SECONDS",
+                        help="stop an execution environment after it idled this long "
+                             "(default 300; env HARNESS_KEEP_ALIVE)")
+    parser.add_argument("--account-concurrency", type=positive_int, default=None, metavar="N",
+                        help="concurrent executions across all functions before invocations "
+                             "are throttled (default 1000, AWS's quota; env "
+                             "HARNESS_ACCOUNT_CONCURRENCY)")
+    parser.add_argument("--function-python", default=None, metavar="PATH",
+                        help="interpreter that runs zip functions (it needs awslambdaric; "
+                             "default: the harness's own; env HARNESS_LAMBDA_PYTHON)")
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = EmulatorConfig.from_env()
+def config_from_args(args: argparse.Namespace,
+                     environ: Mapping[str, str] | None = None) -> EmulatorConfig:
+    """The emulator's configuration: ``HARNESS_*`` variables, then the command line on top."""
+    config = EmulatorConfig.from_env(environ)
     overrides: dict[str, object] = {"log_to_console": args.logs}
     if args.host is not None:
         overrides["host"] = args.host
     if args.port is not None:
         overrides["port"] = args.port
-    config = config.with_overrides(**overrides)
+    lam = config.lambda_
+    if args.keep_alive is not None:
+        lam = replace(lam, keep_alive_s=args.keep_alive)
+    if args.account_concurrency is not None:
+        lam = replace(lam, account_concurrency=args.account_concurrency)
+    if args.function_python is not None:
+        lam = replace(lam, python=args.function_python)
+    return config.with_overrides(lambda_=lam, **overrides)
+
+
+def console_logging(verbose: bool) -> None:
+    """Show the harness's own log records (why a gateway answered 502, ...) on stderr."""
+    logger = logging.getLogger("harness")
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    if not any(getattr(h, "harness_console", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("harness: %(levelname)s %(name)s: %(message)s"))
+        handler.harness_console = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    console_logging(verbose=args.logs)
     if not is_loopback(config.host):
         print(f"warning: binding {config.host}: the emulator has no authentication and will be "
               "reachable from other machines", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from harness.emulator.errors import lambda_error_response
 from harness.emulator.lambda_routes import handle_invoke, match_invoke
@@ -24,7 +24,7 @@ MAX_OWN_BODY = 1024 * 1024
 SERVICES = ("s3", "lambda", "apigateway", "iam", "sts", "logs")
 
 
-class ExecuteApi:
+class ExecuteApi(Protocol):
     """What the app needs from the API Gateway data plane (see harness.apigw.gateway)."""
 
     def match(self, host: str, path: str) -> Any: ...

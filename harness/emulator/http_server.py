@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_CHUNKED_BODY = 64 * 1024 * 1024
+RAW_HEADERS_KEY = "harness.raw_headers"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -70,7 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(size)
 
     def _read_chunked(self) -> bytes | None:
-        parts, total = [], 0
+        parts: list[bytes] = []
+        total = 0
         while True:
             line = self.rfile.readline(1024)
             try:
@@ -115,6 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
+            # Every header as sent, repeats and spelling kept: the CGI-style HTTP_* keys join
+            # repeats with commas, and a Lambda proxy event must tell the two apart.
+            RAW_HEADERS_KEY: tuple(self.headers.items()),
         }
         for key, value in self.headers.items():
             name = key.upper().replace("-", "_")

@@ -7,12 +7,14 @@ import socket
 import sys
 import threading
 from types import TracebackType
+from typing import Any
 
 from harness.config import EmulatorConfig
 from harness.emulator.http_server import WsgiServer
 from harness.errors import UsageError
+from harness.faults import FaultInjector
 from harness.lambda_.cloudwatch import LogWriter
-from harness.lambda_.launcher import ProcessLauncher
+from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 
 
@@ -55,6 +57,9 @@ class Emulator:
         self._server: WsgiServer | None = None
         self._thread: threading.Thread | None = None
         self.lambdas: LambdaService | None = None
+        self.faults = FaultInjector()
+        self._launcher: ExecutorSelector | None = None
+        self._gateway: Any = None  # harness.apigw.gateway.ExecuteApiGateway, once started
         self._url = ""
 
     @property
@@ -75,14 +80,17 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         writer = LogWriter(echo=sys.stderr if self.config.log_to_console else None)
-        launcher = ProcessLauncher(lambda: self.url, self.config.lambda_.python)
-        self.lambdas = LambdaService(self.config, launcher, writer)
-        app = EmulatorApp(_moto_app(), self.lambdas, ExecuteApiGateway(self.lambdas, self.config),
-                          self.reset)
+        self._launcher = ExecutorSelector(lambda: self.url, self.config.lambda_,
+                                          self.config.state_dir)
+        self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
+        self._gateway = ExecuteApiGateway(self.lambdas, self.config)
+        app = EmulatorApp(_moto_app(), self.lambdas, self._gateway,
+                          self.reset, faults=self.faults)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:
             self.lambdas.close()
+            self._gateway.close()
             raise UsageError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
                 " (is another emulator running? use --port 0 for a free port)") from None
@@ -100,12 +108,17 @@ class Emulator:
         """Forget every bucket, function, API and log; stop every environment."""
         if self.lambdas is not None:
             self.lambdas.reset()
+        self.faults.clear()
         reset_moto()
 
     def stop(self) -> None:
         """Stop environments, then the HTTP server and its threads. Safe to call twice."""
         if self.lambdas is not None:
             self.lambdas.close()
+        if self._gateway is not None:
+            self._gateway.close()  # after the Lambda service: its calls have ended by then
+        if self._launcher is not None:
+            self._launcher.close()
         if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._thread.join()

@@ -23,6 +23,13 @@ _REGION_RE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
 def request_headers(environ: WsgiEnviron) -> tuple[tuple[str, str], ...]:
+    raw = environ.get("harness.raw_headers")  # harness.emulator.http_server.RAW_HEADERS_KEY
+    if raw is not None:
+        kept = tuple((k, v) for k, v in raw if k.lower() != "transfer-encoding")
+        if environ.get("CONTENT_LENGTH") not in (None, "", "0") and not any(
+                k.lower() == "content-length" for k, _ in kept):
+            kept += (("Content-Length", environ["CONTENT_LENGTH"]),)  # a chunked body's size
+        return kept
     headers = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):

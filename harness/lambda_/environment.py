@@ -113,6 +113,8 @@ class ExecutionEnvironment:
         self._state = State.STARTING
         self._queue: queue.SimpleQueue[Invocation | None] = queue.SimpleQueue()
         self._current: Invocation | None = None
+        self._fault: str | None = None
+        """The injected Lambda fault (timeout, crash, oom) of the current invocation, if any."""
         self._init_done = threading.Event()
         self._init_error: RuntimeError_ | None = None
         self._exit_code: int | None = None
@@ -141,7 +143,8 @@ class ExecutionEnvironment:
 
     # -- Runtime API backend -------------------------------------------------------------------
     def next_invocation(self) -> Invocation | None:
-        if not self._init_done.is_set():
+        # An init that went over the memory limit ends in the runtime's exit, not here.
+        if not self._init_done.is_set() and not self._over_memory():
             self._ready_at = time.perf_counter()
             self._init_done.set()
         invocation = self._queue.get()
@@ -156,17 +159,23 @@ class ExecutionEnvironment:
         if len(body) > MAX_RESPONSE_BYTES:
             current.fail(RuntimeError_("Function.ResponseSizeTooLarge", error_payload(
                 "Function.ResponseSizeTooLarge",
-                f"Response payload size exceeded maximum allowed payload size "
-                f"({MAX_RESPONSE_BYTES} bytes).")))
+                f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload "
+                f"size ({MAX_RESPONSE_BYTES} bytes).")))
             return 413
-        current.succeed(body)
+        if self._fault in INJECTED_FAULTS:  # the injected fault ends the invocation instead
+            return 202
+        if not self._over_memory():  # else its exit fails the invocation: Runtime.OutOfMemory
+            current.succeed(body)
         return 202
 
     def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> int:
         current = self._current
         if current is None or current.request_id != request_id:
             return 400
-        current.fail(RuntimeError_(_error_type_of(body, error_type), body))
+        if self._fault in INJECTED_FAULTS:
+            return 202
+        if not self._over_memory():
+            current.fail(RuntimeError_(_error_type_of(body, error_type), body))
         return 202
 
     def init_error(self, body: bytes, error_type: str | None) -> None:
@@ -179,8 +188,13 @@ class ExecutionEnvironment:
         if current is not None:
             message = f"RequestId: {current.request_id} Error: Runtime exited with error: " \
                       f"{_exit_message(code)}"
-            current.fail(RuntimeError_("Runtime.ExitError",
-                                       error_payload("Runtime.ExitError", message)))
+            # A container runtime knows when the kernel killed it for memory; AWS says so too.
+            kind = ("Runtime.OutOfMemory" if self._fault == "oom"
+                    or getattr(self._runtime, "out_of_memory", False) else "Runtime.ExitError")
+            current.fail(RuntimeError_(kind, error_payload(kind, message)))
+        with self._lock:
+            if self._state is State.READY:  # died while idle: it must not be handed out again
+                self._move_locked(State.FAILED)
         self._init_done.set()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -191,16 +205,19 @@ class ExecutionEnvironment:
         started = time.perf_counter()
         self._runtime = self._launcher.launch(
             self.spec, self._server.address, self.env_id, self._on_exit)
-        if not self._init_done.wait(self._init_timeout_s):
+        if not self._watching_memory(self._init_done.wait, self._init_timeout_s):
             return self._fail_init(RuntimeError_("Runtime.InitTimeout", error_payload(
                 "Runtime.InitTimeout",
                 f"Init timed out after {self._init_timeout_s:.2f} seconds")))
         if self._init_error is not None:
             return self._fail_init(self._init_error)
         if self._exit_code is not None:
-            return self._fail_init(RuntimeError_("Runtime.ExitError", error_payload(
-                "Runtime.ExitError",
-                f"Runtime exited with error: {_exit_message(self._exit_code)}")))
+            kind = ("Runtime.OutOfMemory" if getattr(self._runtime, "out_of_memory", False)
+                    else "Runtime.ExitError")
+            return self._fail_init(RuntimeError_(kind, error_payload(
+                kind, f"Runtime exited with error: {_exit_message(self._exit_code)}")))
+        # From the runtime's spawn, if it says when that was: building its packages is not init.
+        started = getattr(self._runtime, "started_at", None) or started
         self.init_duration_ms = (self._ready_at - started) * 1000
         with self._lock:
             if self._state is State.STARTING:
@@ -217,13 +234,24 @@ class ExecutionEnvironment:
     def take_init_output(self) -> str:
         return self._runtime.take_output() if self._runtime else ""
 
-    def invoke(self, invocation: Invocation) -> InvokeRecord:
-        """Run one invocation to its end: response, error, crash or timeout."""
+    def invoke(self, invocation: Invocation, fault: str | None = None) -> InvokeRecord:
+        """Run one invocation to its end: response, error, crash or timeout.
+
+        ``fault`` (one of INJECTED_FAULTS) makes it end as that failure would, once the runtime
+        has taken it: ``crash`` SIGKILLs the runtime (Runtime.ExitError, "signal: killed"),
+        ``oom`` does too but reports Runtime.OutOfMemory as the memory limit does, and
+        ``timeout`` times it out at once, without waiting out the function's timeout (its REPORT
+        still says Duration = the timeout). Either way the environment is not reused.
+        """
         with self._lock:
             self._move_locked(State.INVOKING)
             self._current = invocation
+            self._fault = fault if fault in INJECTED_FAULTS else None
         self._queue.put(invocation)
-        timed_out = not self._await(invocation)
+        if self._fault is not None:
+            timed_out = self._inject(invocation)
+        else:
+            timed_out = not self._await(invocation)
         if timed_out:
             message = f"Task timed out after {invocation.timeout_s:.2f} seconds"
             invocation.fail(RuntimeError_("Sandbox.Timedout", error_payload(
@@ -235,26 +263,66 @@ class ExecutionEnvironment:
         output = self._runtime.take_output() if self._runtime else ""
         if timed_out:
             output += f"{_utc_stamp()} {invocation.request_id} {message}\n"
-        record = self._record(invocation, output)
+        record = self._record(invocation, output,
+                              invocation.timeout_s * 1000 if self._fault == "timeout" else None)
         with self._lock:
             self._current = None
+            self._fault = None
             self.last_used = time.monotonic()
             if self._state is State.INVOKING:
                 self._move_locked(State.FAILED if broken else State.READY)
         return record
 
+    def _inject(self, invocation: Invocation) -> bool:
+        """End ``invocation`` by the injected fault once handed out; True if it timed out."""
+        if not invocation.wait_handed_out(invocation.timeout_s):
+            return not invocation.done  # never taken (the runtime died): a timeout, as usual
+        if self._fault == "timeout":
+            return True
+        self._kill_runtime()  # its exit fails the invocation (see _on_exit) ...
+        kind = "Runtime.OutOfMemory" if self._fault == "oom" else "Runtime.ExitError"
+        invocation.fail(RuntimeError_(kind, error_payload(  # ... unless that exit is late
+            kind, f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
+                  f"{_exit_message(-9)}")))
+        return False
+
     def _await(self, invocation: Invocation) -> bool:
-        if invocation.wait(invocation.timeout_s):
+        if self._watching_memory(invocation.wait, invocation.timeout_s):
             return True
         if invocation.started:
             remaining = invocation.started + invocation.timeout_s - time.perf_counter()
             if remaining > 0:
-                return invocation.wait(remaining)
+                return self._watching_memory(invocation.wait, remaining)
         return invocation.done
 
-    def _record(self, invocation: Invocation, output: str) -> InvokeRecord:
-        started = invocation.started or invocation.finished
-        duration_ms = max(0.0, (invocation.finished - started) * 1000) if started else 0.0
+    def _over_memory(self) -> bool:
+        """Whether the runtime went over MemorySize (it is then being killed); exact, see below."""
+        check = getattr(self._runtime, "check_memory", None)
+        return bool(check is not None and check())
+
+    def _watching_memory(self, wait: Callable[[float], bool], timeout: float) -> bool:
+        """``wait(timeout)``, checking the runtime's memory every MEMORY_CHECK_S meanwhile.
+
+        The check reads the process's peak (VmHWM), so a spike between two checks is still seen,
+        by the next one; the kill then comes up to MEMORY_CHECK_S late. The checks at init end
+        and at each response make the verdict exact whatever the timing. An invocation shorter
+        than MEMORY_CHECK_S costs no check here at all. (A container's engine enforces its limit
+        itself, and its runtime has no ``check_memory``.)
+        """
+        if getattr(self._runtime, "check_memory", None) is None:
+            return wait(timeout)
+        deadline = time.perf_counter() + timeout
+        while not wait(max(0.0, min(MEMORY_CHECK_S, deadline - time.perf_counter()))):
+            if time.perf_counter() >= deadline:
+                return False
+            self._over_memory()
+        return True
+
+    def _record(self, invocation: Invocation, output: str,
+                duration_ms: float | None = None) -> InvokeRecord:
+        if duration_ms is None:
+            started = invocation.started or invocation.finished
+            duration_ms = max(0.0, (invocation.finished - started) * 1000) if started else 0.0
         init_ms = self.init_duration_ms if self._cold_pending else None
         self._cold_pending = False
         report = Report(
@@ -262,7 +330,9 @@ class ExecutionEnvironment:
             duration_ms=duration_ms,
             billed_duration_ms=billed_duration_ms(duration_ms, init_ms),
             memory_size_mb=self.spec.memory_mb,
-            max_memory_used_mb=self._runtime.peak_memory_mb() if self._runtime else 0,
+            # Lambda never reports more than MemorySize: the function is killed at the limit.
+            max_memory_used_mb=min(self.spec.memory_mb, self._runtime.peak_memory_mb())
+            if self._runtime else 0,
             init_duration_ms=init_ms,
         )
         error = invocation.error
@@ -289,7 +359,16 @@ class ExecutionEnvironment:
             self._server.close()
 
 
-_FATAL_ERRORS = frozenset({"Runtime.ExitError", "Sandbox.Timedout", "Runtime.OutOfMemory"})
+INJECTED_FAULTS = frozenset({"timeout", "crash", "oom"})
+"""Lambda faults an environment applies itself (throttle and latency happen before it)."""
+
+MEMORY_CHECK_S = 0.01
+"""How often a waiting invocation (or init) checks its runtime's memory."""
+
+# The runtime client exits when the Runtime API refuses a response as too large (so does
+# AWS's: the environment is not reused), hence Function.ResponseSizeTooLarge is fatal too.
+_FATAL_ERRORS = frozenset({"Runtime.ExitError", "Sandbox.Timedout", "Runtime.OutOfMemory",
+                           "Function.ResponseSizeTooLarge"})
 
 
 def _error_type_of(body: bytes, header: str | None) -> str:

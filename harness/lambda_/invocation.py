@@ -31,6 +31,7 @@ class Invocation:
     started: float = 0.0
     """perf_counter() when the runtime took the invocation."""
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
+    _handed: threading.Event = field(default_factory=threading.Event, repr=False)
     _response: bytes | None = field(default=None, repr=False)
     _error: RuntimeError_ | None = field(default=None, repr=False)
     finished: float = 0.0
@@ -39,6 +40,11 @@ class Invocation:
         """The runtime has taken this invocation: its clock starts now."""
         self.started = time.perf_counter()
         self.deadline_ms = int(time.time() * 1000 + self.timeout_s * 1000)
+        self._handed.set()
+
+    def wait_handed_out(self, timeout: float | None) -> bool:
+        """Wait until the runtime has taken this invocation; False if it has not in time."""
+        return self._handed.wait(timeout)
 
     def succeed(self, body: bytes) -> bool:
         """Record the function's response; False if the invocation already ended."""

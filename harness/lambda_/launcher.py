@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from harness.lambda_.environment import RuntimeHandle
+from harness.lambda_.packages import PackageCache, version_note
 from harness.lambda_.process import RuntimeProcess
 from harness.lambda_.spec import FunctionSpec
 
@@ -59,20 +61,47 @@ def log_stream_name(version: str, env_id: str) -> str:
     return time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{version}]{env_id}"
 
 
-class ProcessLauncher:
-    """Runs ``python -m awslambdaric <handler>`` in the unpacked package, one process each."""
+# ``python -S``: none of the interpreter's site-packages, only the path the launcher sets. The
+# builtins that ``site`` would add (exit, quit, help...) are still there, as on Lambda.
+_BOOTSTRAP = ("import runpy, site; site.setquit(); site.setcopyright(); site.sethelper(); "
+              "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)")
 
-    def __init__(self, endpoint_url: Callable[[], str], python: str | None = None) -> None:
+
+class ProcessLauncher:
+    """Runs the runtime client (awslambdaric) in the unpacked package, one process each.
+
+    The function imports from its task root, then its requirements.txt's packages, then the
+    runtime's (awslambdaric, boto3): see ``harness.lambda_.packages``. Its memory is held to its
+    MemorySize by the process (``RuntimeProcess.check_memory``).
+    """
+
+    def __init__(self, endpoint_url: Callable[[], str], python: str | None = None, *,
+                 state_dir: Path | None = None, pip_args: Sequence[str] = ()) -> None:
+        from harness.config import EmulatorConfig
+
         self._endpoint_url = endpoint_url
-        self._python = python or sys.executable
+        self._packages = PackageCache(state_dir or EmulatorConfig().state_dir, python, pip_args)
+        self._python = self._packages.python
 
     def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
                on_exit: Callable[[int], None]) -> RuntimeHandle:
+        imports = self._packages.imports_for(spec.code_dir)
+        env = runtime_environment(spec, runtime_api, env_id, self._endpoint_url())
+        own = dict(spec.environment).get("PYTHONPATH")
+        env["PYTHONPATH"] = os.pathsep.join([*([own] if own else []), spec.code_dir,
+                                             *imports.path])
+        env["LAMBDA_RUNTIME_DIR"] = imports.runtime_dir
+        notes = list(imports.notes)
+        mismatch = version_note(spec.runtime, self._packages.interpreter())
+        if mismatch:
+            notes.insert(0, mismatch)
         process = RuntimeProcess(
-            [self._python, "-m", "awslambdaric", spec.handler],
+            [self._python, "-S", "-c", _BOOTSTRAP, spec.handler],
             cwd=spec.code_dir,
-            env=runtime_environment(spec, runtime_api, env_id, self._endpoint_url()),
+            env=env,
             on_exit=on_exit,
+            memory_limit_mb=spec.memory_mb,
+            preamble="".join(note + "\n" for note in notes),
         )
         process.start()
         return process

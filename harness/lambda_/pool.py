@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from harness.errors import TooManyRequestsError
+from harness.errors import ServiceError, TooManyRequestsError
 from harness.lambda_.environment import ExecutionEnvironment, State
 from harness.lambda_.spec import FunctionSpec
 
@@ -34,6 +34,7 @@ class FunctionPool:
         self._idle: list[ExecutionEnvironment] = []
         self._all: set[ExecutionEnvironment] = set()
         self._retired = False
+        self._closed = False
 
     @property
     def size(self) -> int:
@@ -47,15 +48,25 @@ class FunctionPool:
 
     def checkout(self) -> ExecutionEnvironment:
         """An environment to run one invocation in; a new one is not started yet."""
-        with self._lock:
-            while self._idle:
-                env = self._idle.pop()
-                if env.state is State.READY:
-                    return env
-                self._all.discard(env)
-            env = self._factory(self.spec, new_env_id())
-            self._all.add(env)
-            return env
+        dead: list[ExecutionEnvironment] = []
+        try:
+            with self._lock:
+                if self._closed:
+                    # An environment made now would outlive close(): nobody would stop it.
+                    raise ServiceError(f"function {self.spec.name} is being stopped "
+                                       "(the emulator is resetting or shutting down)")
+                while self._idle:
+                    env = self._idle.pop()
+                    if env.state is State.READY:
+                        return env
+                    self._all.discard(env)
+                    dead.append(env)  # its runtime exited while idle
+                env = self._factory(self.spec, new_env_id())
+                self._all.add(env)
+                return env
+        finally:
+            for env in dead:
+                env.stop()
 
     def checkin(self, env: ExecutionEnvironment) -> None:
         """Return an environment; a broken one, or one of a retired pool, is stopped."""
@@ -93,7 +104,7 @@ class FunctionPool:
     def close(self) -> None:
         """Stop every environment, busy ones included."""
         with self._lock:
-            self._retired = True
+            self._retired = self._closed = True
             everything = list(self._all)
             self._all.clear()
             self._idle.clear()

@@ -14,10 +14,15 @@ _READ_CHUNK = 65536
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, Linux
 _PIPE_BYTES = 1024 * 1024
 _POLL_S = 0.02
+_PEAK_FRESH_S = 0.002  # a peak read this recently stands for the REPORT line
 
 
-def _read_peak_rss_mb(pid: int) -> int:
-    """Peak resident memory of a process (VmHWM), in MB as Lambda rounds it."""
+def _read_peak_rss_kib(pid: int) -> int:
+    """Peak resident memory of a process (VmHWM) in KiB; 0 once it is gone.
+
+    The kernel raises the high-water mark before it frees pages, so it is exact: it catches a spike
+    that came and went between two reads.
+    """
     try:
         fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
         try:
@@ -25,37 +30,50 @@ def _read_peak_rss_mb(pid: int) -> int:
         finally:
             os.close(fd)
         start = data.index(b"VmHWM:") + 6
-        kib = int(data[start:data.index(b"kB", start)])
-        return max(1, round(kib / 1024))
+        return int(data[start:data.index(b"kB", start)])
     except (OSError, ValueError):
         return 0
 
 
+def _read_peak_rss_mb(pid: int) -> int:
+    """Peak resident memory of a process (VmHWM), in MB as Lambda rounds it."""
+    kib = _read_peak_rss_kib(pid)
+    return max(1, round(kib / 1024)) if kib else 0
+
+
 class RuntimeProcess:
-    """One runtime process: its output, its peak memory and its exit.
+    """One runtime process: its output, its peak memory, its memory limit and its exit.
 
     Output is read without blocking, so everything the function wrote before it posted its response
     is taken with that invocation (the pipe already holds it), and nothing is lost at exit.
+    ``preamble`` is output of the harness's own that comes first (it lands in the init output).
     """
 
     def __init__(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
-                 on_exit: Callable[[int], None]) -> None:
+                 on_exit: Callable[[int], None], memory_limit_mb: int | None = None,
+                 preamble: str = "") -> None:
         self._argv = list(argv)
         self._cwd = cwd
         self._env = dict(env)
         self._on_exit = on_exit
         self._proc: subprocess.Popen[bytes] | None = None
-        self._buffer = bytearray()
+        self._buffer = bytearray(preamble.encode())
+        self._memory_limit_kib = memory_limit_mb * 1024 if memory_limit_mb else None
+        self._out_of_memory = False
+        self._checked_at = float("-inf")
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self._fd = -1
         self._peak_mb = 0
+        self.started_at = 0.0
+        """perf_counter() when the process was spawned."""
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
     def start(self) -> None:
+        self.started_at = time.perf_counter()
         # Its own session: Ctrl-C reaches the harness, which then stops its children in order.
         self._proc = subprocess.Popen(
             self._argv, cwd=self._cwd, env=self._env, stdin=subprocess.DEVNULL,
@@ -116,9 +134,39 @@ class RuntimeProcess:
         return data.decode("utf-8", errors="replace")
 
     def peak_memory_mb(self) -> int:
-        if self._proc is not None and self._proc.returncode is None:
+        # A check a moment ago (at the response, just before the REPORT) read it already.
+        fresh = time.perf_counter() - self._checked_at < _PEAK_FRESH_S
+        if not fresh and self._proc is not None and self._proc.returncode is None:
             self._peak_mb = max(self._peak_mb, _read_peak_rss_mb(self._proc.pid))
         return self._peak_mb
+
+    @property
+    def out_of_memory(self) -> bool:
+        """Whether ``check_memory`` killed the process for going over its limit."""
+        return self._out_of_memory
+
+    def check_memory(self) -> bool:
+        """Kill the process (SIGKILL, as the kernel would) if its peak went over the limit.
+
+        Returns True if it did, now or before. Its exit then reaches ``on_exit`` as any other.
+        """
+        proc = self._proc
+        if self._out_of_memory or self._memory_limit_kib is None or proc is None:
+            return self._out_of_memory
+        if proc.returncode is not None:
+            return False
+        kib = _read_peak_rss_kib(proc.pid)
+        if kib:
+            self._peak_mb = max(self._peak_mb, max(1, round(kib / 1024)))
+            self._checked_at = time.perf_counter()
+        if kib <= self._memory_limit_kib:
+            return False
+        self._out_of_memory = True
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+        return True
 
     def kill(self) -> None:
         """Kill the process and wait for it and its output reader."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
@@ -16,7 +17,9 @@ from typing import Protocol
 from harness.lambda_.invocation import Invocation
 
 API_PREFIX = "/2018-06-01/runtime"
-MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+# Lambda's synchronous response limit: 6 MB, which its error message spells 6291556 bytes
+# ("... exceeded maximum allowed payload size (6291556 bytes).", Function.ResponseSizeTooLarge).
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 _INVOCATION_RE = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/(?P<kind>response|error)$")
 
 
@@ -120,8 +123,9 @@ class _Handler(BaseHTTPRequestHandler):
 class RuntimeApiServer(ThreadingHTTPServer):
     """A Runtime API listener for one environment; ``close()`` ends it and its threads."""
 
-    daemon_threads = False
-    block_on_close = True
+    # Daemon threads: a handler parked in /next must never keep the interpreter from exiting.
+    # close() cuts the connections, and the environment's stop() wakes a parked /next.
+    daemon_threads = True
 
     def __init__(self, backend: RuntimeBackend, host: str = "127.0.0.1") -> None:
         super().__init__((host, 0), _Handler)
@@ -136,7 +140,7 @@ class RuntimeApiServer(ThreadingHTTPServer):
     @property
     def address(self) -> str:
         host, port = self.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def start(self) -> None:
         self._thread.start()
@@ -145,6 +149,12 @@ class RuntimeApiServer(ThreadingHTTPServer):
         with self._sockets_lock:
             self._sockets.add(request)
         super().process_request(request, client_address)
+
+    def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
+        # A runtime killed mid-connection (timeout, crash, container removed) resets it: expected.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def shutdown_request(self, request):  # type: ignore[no-untyped-def]
         with self._sockets_lock:

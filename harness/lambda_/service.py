@@ -10,8 +10,9 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,14 +22,18 @@ from harness.errors import (
     InvalidParameterError,
     RequestTooLargeError,
     ResourceNotFoundError,
+    TooManyRequestsError,
 )
+from harness.faults.injector import FaultInjector
+from harness.faults.model import FaultRule
 from harness.lambda_.cloudwatch import LogWriter, invocation_log_lines
 from harness.lambda_.environment import ExecutionEnvironment, InvokeRecord, Launcher, error_payload
 from harness.lambda_.invocation import Invocation
 from harness.lambda_.pool import ConcurrencyGate, FunctionPool
+from harness.lambda_.runtime_api import MAX_RESPONSE_BYTES
 from harness.lambda_.spec import FunctionSpec, spec_from_moto, unpack_code
 
-MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # bytes; RequestResponse request and response
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # bytes; RequestResponse request ("limit 6291456 bytes")
 MAX_ASYNC_PAYLOAD = 1024 * 1024  # bytes; Event invocations (raised from 256 KB in 2025-10)
 LOG_TAIL_BYTES = 4096
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
@@ -57,14 +62,18 @@ class InvokeResult:
 
 
 RecordListener = Callable[[FunctionSpec, InvokeRecord], None]
+ThrottleListener = Callable[[FunctionSpec, TooManyRequestsError], None]
 
 
 class LambdaService:
     """Owns every pool and environment; ``close()`` stops them all."""
 
     def __init__(self, config: EmulatorConfig, launcher: Launcher,
-                 log_writer: LogWriter | None = None) -> None:
+                 log_writer: LogWriter | None = None, *,
+                 faults: FaultInjector | None = None) -> None:
         self._config = config
+        self._faults = faults or FaultInjector()
+        """Lambda fault rules (target "lambda"), decided once per invocation in ``_run``."""
         self._launcher = launcher
         self._logs = log_writer or LogWriter()
         self._gate = ConcurrencyGate(config.lambda_.account_concurrency)
@@ -77,6 +86,7 @@ class LambdaService:
                                                 thread_name_prefix="lambda-housekeeping")
         self._code_dirs: dict[str, Path] = {}
         self._listeners: list[RecordListener] = []
+        self._throttle_listeners: list[ThrottleListener] = []
         self._reaper = threading.Thread(target=self._reap_loop, name="lambda-reaper", daemon=True)
         self._reaper.start()
 
@@ -86,6 +96,19 @@ class LambdaService:
 
     def add_listener(self, listener: RecordListener) -> None:
         self._listeners.append(listener)
+
+    def add_throttle_listener(self, listener: ThrottleListener) -> None:
+        """``listener(spec, error)`` hears of every invocation refused for concurrency."""
+        self._throttle_listeners.append(listener)
+
+    @contextmanager
+    def _telling_throttles(self, spec: FunctionSpec) -> Iterator[None]:
+        try:
+            yield
+        except TooManyRequestsError as error:
+            for listener in self._throttle_listeners:
+                listener(spec, error)
+            raise
 
     # -- resolution ----------------------------------------------------------------------------
     def _resolve(self, request: InvokeRequest) -> tuple[FunctionSpec, int | None, int]:
@@ -112,7 +135,9 @@ class LambdaService:
                 code_dir = unpack_code(fn.code_bytes, spec.code_sha256, self._config.state_dir)
                 self._code_dirs[spec.code_sha256] = code_dir
             spec = _with_code_dir(spec, str(code_dir))
-        reserved = fn.reserved_concurrency
+        # Reserved concurrency belongs to the function, not to a version: moto keeps it on $LATEST.
+        latest = fn if version == "$LATEST" else backend.get_function(spec.name)
+        reserved = latest.reserved_concurrency
         reserved_total = sum(
             int(f.reserved_concurrency) for f in backend.list_functions()
             if f.reserved_concurrency is not None and f.function_name != spec.name)
@@ -121,6 +146,8 @@ class LambdaService:
     def _pool_for(self, spec: FunctionSpec) -> FunctionPool:
         key = (spec.account_id, spec.region, spec.name, spec.version)
         with self._lock:
+            if self._closing.is_set():  # a pool made now would outlive close()
+                raise AwsError("the emulator is shutting down", code="ServiceException")
             pool = self._pools.get(key)
             if pool is not None and pool.spec == spec:
                 return pool
@@ -132,8 +159,11 @@ class LambdaService:
         return pool
 
     def _new_env(self, spec: FunctionSpec, env_id: str) -> ExecutionEnvironment:
-        return ExecutionEnvironment(spec, self._launcher, env_id,
-                                    init_timeout_s=self._config.lambda_.init_timeout_s)
+        # Init gets 10 s; when that runs out, Lambda retries it within the first invocation
+        # under the function's own timeout, so a slow init succeeds given a long enough timeout:
+        # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
+        init_timeout = max(self._config.lambda_.init_timeout_s, spec.timeout_s)
+        return ExecutionEnvironment(spec, self._launcher, env_id, init_timeout_s=init_timeout)
 
     # -- invoke --------------------------------------------------------------------------------
     def invoke(self, request: InvokeRequest) -> InvokeResult:
@@ -158,20 +188,31 @@ class LambdaService:
     def _run(self, spec: FunctionSpec, reserved: int | None, reserved_total: int,
              request: InvokeRequest) -> InvokeRecord:
         pool = self._pool_for(spec)
-        with self._gate.slot(f"{spec.account_id}:{spec.region}:{spec.name}", reserved,
-                             reserved_total):
-            env = pool.checkout()
-            try:
-                return self._run_in(env, spec, request)
-            finally:
-                pool.checkin(env)
+        key = f"{spec.account_id}:{spec.region}:{spec.name}"
+        fault = self._faults.decide("lambda", function=spec.name)
+        with self._telling_throttles(spec):
+            if fault is not None and fault.kind == "throttle":
+                raise TooManyRequestsError(
+                    "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded")
+            with self._gate.slot(key, reserved, reserved_total):
+                env = pool.checkout()
+                try:
+                    return self._run_in(env, spec, request, fault)
+                finally:
+                    pool.checkin(env)
 
     def _run_in(self, env: ExecutionEnvironment, spec: FunctionSpec,
-                request: InvokeRequest) -> InvokeRecord:
+                request: InvokeRequest, fault: FaultRule | None = None) -> InvokeRecord:
+        """Run one invocation in ``env``, cold-starting it first if need be.
+
+        An injected ``fault``: latency waits before the runtime gets the invocation (platform
+        delay: not in the REPORT's Duration); timeout, crash and oom are the environment's to
+        apply (see ``ExecutionEnvironment.invoke``).
+        """
         request_id = fast_uuid()
         invocation = Invocation(
             request_id=request_id, payload=request.payload or b"{}",
-            function_arn=spec.arn if spec.version == "$LATEST" else f"{spec.arn}:{spec.version}",
+            function_arn=_invoked_arn(spec, request),
             timeout_s=spec.timeout_s, client_context=request.client_context,
             trace_id=f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0",
         )
@@ -183,7 +224,10 @@ class LambdaService:
                 record = _init_failure_record(env, spec, invocation, init_error.payload,
                                               init_error.error_type, init_output)
                 return self._publish(spec, record, "")
-        return self._publish(spec, env.invoke(invocation), init_output)
+        if fault is not None and fault.kind == "latency":
+            time.sleep(fault.latency_ms / 1000)
+        kind = fault.kind if fault is not None else None
+        return self._publish(spec, env.invoke(invocation, kind), init_output)
 
     def _publish(self, spec: FunctionSpec, record: InvokeRecord,
                  init_output: str) -> InvokeRecord:
@@ -197,11 +241,11 @@ class LambdaService:
     def _result(self, spec: FunctionSpec, record: InvokeRecord, tail: bool) -> InvokeResult:
         payload = record.payload
         error = "Unhandled" if record.error_type is not None else None
-        if error is None and len(payload) > MAX_SYNC_PAYLOAD:
+        if error is None and len(payload) > MAX_RESPONSE_BYTES:
             payload = error_payload(
                 "Function.ResponseSizeTooLarge",
-                f"Response payload size exceeded maximum allowed payload size "
-                f"({MAX_SYNC_PAYLOAD} bytes).")
+                f"Response payload size ({len(payload)} bytes) exceeded maximum allowed payload "
+                f"size ({MAX_RESPONSE_BYTES} bytes).")
             error = "Unhandled"
         log_result = None
         if tail:
@@ -287,6 +331,24 @@ def _init_failure_record(env: ExecutionEnvironment, spec: FunctionSpec, invocati
     report = Report(invocation.request_id, 0.0, billed_duration_ms(0.0), spec.memory_mb, 0, None)
     return InvokeRecord(request_id=invocation.request_id, payload=payload, error_type=error_type,
                         report=report, output=output, env_id=env.env_id)
+
+
+def _invoked_arn(spec: FunctionSpec, request: InvokeRequest) -> str:
+    """The ARN the caller invoked, qualifier (version or alias) included, as the context's
+    invoked_function_arn reports it:
+    https://docs.aws.amazon.com/lambda/latest/dg/python-context.html"""
+    qualifier = request.qualifier or _qualifier_in_name(request.function)
+    return f"{spec.arn}:{qualifier}" if qualifier else spec.arn
+
+
+def _qualifier_in_name(function: str) -> str | None:
+    """``live`` of ``name:live``, ``123456789012:function:name:live`` or a full ARN."""
+    parts = function.split(":")
+    if function.startswith("arn:"):
+        parts = parts[6:]
+    elif len(parts) >= 3 and parts[1] == "function":
+        parts = parts[2:]
+    return parts[1] if len(parts) == 2 and parts[1] else None
 
 
 def _region_of(function: str) -> str | None:

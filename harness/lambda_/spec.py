@@ -37,6 +37,12 @@ class FunctionSpec:
     region: str
     code_dir: str = ""
     """Where the zip package is unpacked (the task root); empty for images."""
+    image_command: tuple[str, ...] = ()
+    """ImageConfig.Command: overrides the image's CMD (the handler) when not empty."""
+    image_entrypoint: tuple[str, ...] = ()
+    """ImageConfig.EntryPoint: overrides the image's ENTRYPOINT when not empty."""
+    image_workdir: str = ""
+    """ImageConfig.WorkingDirectory: overrides the image's WORKDIR when not empty."""
 
     @property
     def fingerprint(self) -> str:
@@ -69,7 +75,17 @@ def spec_from_moto(fn: Any, version: str) -> FunctionSpec:
         image_uri=(fn.code or {}).get("ImageUri"),
         account_id=fn.account_id,
         region=fn.region,
+        **_image_config(fn),
     )
+
+
+def _image_config(fn: Any) -> dict[str, Any]:
+    config = getattr(fn, "image_config", None)
+    if config is None:
+        return {}
+    return {"image_command": tuple(config.cmd or ()),
+            "image_entrypoint": tuple(config.entry_point or ()),
+            "image_workdir": config.working_directory or ""}
 
 
 def _safe_members(archive: zipfile.ZipFile, root: Path) -> list[zipfile.ZipInfo]:

@@ -23,7 +23,8 @@ def faults(harness_endpoint):
 
 @pytest.fixture
 def s3(harness_client):
-    return harness_client("s3", region_name="eu-west-2", config=Config(retries={"total_max_attempts": 1}))
+    return harness_client("s3", region_name="eu-west-2",
+                          config=Config(retries={"total_max_attempts": 1}))
 
 
 @pytest.fixture

@@ -1,0 +1,75 @@
+"""``harness cost``: the cost and free-tier meter for a past run, or for a rate you give."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ARCHITECTURES = ("x86_64", "arm64")
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "cost", help="Lambda, API Gateway and S3 cost and free-tier share of a run or a rate",
+        description="Print the bill, the monthly projection and the free-tier share for a past "
+                    "`harness load` run (its report.json), or for a request rate sustained for "
+                    "a duration. Prices: us-east-1 list prices (see harness/load/cost.py).")
+    parser.add_argument("report", nargs="?", type=Path, help="report.json of a harness load run")
+    parser.add_argument("--rate", type=float, help="requests per second")
+    parser.add_argument("--duration", default="1h",
+                        help="how long the rate lasts (default 1h; e.g. 30s, 15m, 730h)")
+    parser.add_argument("--billed-ms", type=float, default=100.0,
+                        help="billed duration per invocation in ms (default 100)")
+    parser.add_argument("--memory-mb", type=int, default=512, help="function memory (default 512)")
+    parser.add_argument("--arch", choices=ARCHITECTURES, default="x86_64")
+    parser.add_argument("--s3-gets-per-request", type=float, default=1.0,
+                        help="S3 GETs per request (default 1: the function reads its features)")
+    parser.add_argument("--s3-puts-per-request", type=float, default=0.0)
+    parser.add_argument("--s3-lists-per-request", type=float, default=0.0)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.errors import UsageError
+    from harness.load.cost import Usage, cost_report, gb_seconds, usage_from_dict
+    from harness.load.report import cost_rows
+    from harness.load.spec import parse_duration
+
+    if (args.report is None) == (args.rate is None):
+        raise UsageError("give either a report.json or --rate (with --duration)")
+    if args.report is not None:
+        try:
+            data = json.loads(args.report.read_text())
+            cost = data["cost"]
+            window = float(cost["window_s"])
+            usage = usage_from_dict(cost.get("steady_usage") or cost["usage"])
+            cold = usage_from_dict(cost.get("cold_usage") or {})
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{args.report}: not a harness load report ({exc})") from None
+        arch = args.arch if args.arch != "x86_64" else cost.get("architecture", "x86_64")
+        basis = cost.get("lambda_basis", "report")
+    else:
+        if args.rate <= 0:
+            raise UsageError("--rate must be positive")
+        try:
+            window = parse_duration(args.duration)
+        except ValueError as exc:
+            raise UsageError(f"--duration: {exc}") from None
+        n = args.rate * window
+        usage = Usage(lambda_requests=n, gb_seconds=n * gb_seconds(args.billed_ms, args.memory_mb),
+                      apigw_requests=n, s3_get=n * args.s3_gets_per_request,
+                      s3_put=n * args.s3_puts_per_request, s3_list=n * args.s3_lists_per_request)
+        arch, cold = args.arch, Usage()
+        basis = f"{args.billed_ms:g} ms billed at {args.memory_mb} MB per request"
+    report = {**cost_report(usage, window, arch, cold=cold).to_dict(), "lambda_basis": basis}
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"window {window:,.1f} s; prices us-east-1")
+    rows = cost_rows(report)
+    width = max(len(name) for name, _ in rows)
+    for name, text in rows:
+        print(f"{name:<{width}}  {text}")
+    return 0

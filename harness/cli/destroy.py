@@ -1,0 +1,41 @@
+"""``harness destroy``: remove the example stack (API, function, role, bucket and its objects)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness.cli.aws_confirm import add_where, confirm_real_aws
+from harness.deploy import StackSpec, Target
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "destroy", help="remove what `harness deploy` made (API, function, role, bucket)",
+        description="Delete the example stack's REST API, function, IAM role and data bucket "
+                    "(with every object in it). Anything already gone is skipped.")
+    add_where(parser)
+    defaults = StackSpec()
+    parser.add_argument("--region", default=defaults.region,
+                        help=f"region of the stack (default {defaults.region})")
+    parser.add_argument("--bucket", default=defaults.bucket,
+                        help=f"data bucket (default {defaults.bucket})")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.aws_target import destroy, plan
+
+    spec = StackSpec(region=args.region, bucket=args.bucket)
+    target = Target(endpoint_url=args.endpoint_url, profile=args.profile)
+    if args.aws:
+        existing = [f"delete {item.kind} {item.name}" for item in plan(target, spec)
+                    if item.action == "update"]
+        if not existing:
+            print("nothing to destroy: no resource of the stack exists", file=sys.stderr)
+            return 0
+        confirm_real_aws(target, spec, "destroy", existing, args.yes)
+    removed = destroy(target, spec, progress=lambda msg: print(f"deleting {msg}",
+                                                                 file=sys.stderr))
+    print("removed: " + (", ".join(removed) if removed else "nothing (already gone)"))
+    return 0

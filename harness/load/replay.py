@@ -1,0 +1,195 @@
+"""One load replay end to end: emulator, deploy, payloads, generator, harness-side figures.
+
+    harness load (this process)                 the generator process (engine.py)
+      Emulator (threads) + REPORT listener  <-- HTTP --  Locust users (gevent)
+      deploy, reserved concurrency, uploads        one local runner, or master + N workers
+      progress line, report, SLO gates      <-- stdout JSON lines, result file
+
+The emulator stays in this process so the listener sees every InvokeRecord; Locust runs in
+another so its gevent patching never touches the emulator's threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.config import EmulatorConfig
+from harness.deploy import Stack, Target, default_build_dir, deploy
+from harness.load.generator import run_generator
+from harness.load.harness_side import HarnessSide, unavailable
+from harness.load.payloads import PayloadSet, draw_payloads, n_features_of, upload
+from harness.load.plan import RunPlan
+from harness.load.progress import ProgressLine
+from harness.load.scenario_file import LoadScenario
+from harness.load.stats import LoadStats
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How ``harness load`` runs a scenario (from the command line)."""
+
+    endpoint_url: str | None = None
+    """None: start the embedded emulator; else replay against this endpoint."""
+    workers: int = 0
+    remote_workers: int = 0
+    master_bind: str = "127.0.0.1"
+    master_port: int = 0
+    out_dir: Path = Path("load-reports")
+    progress: bool = True
+    emulator_config: EmulatorConfig | None = None
+
+
+@dataclass
+class Replay:
+    """Everything one replay produced; `harness.load.report` turns it into the report."""
+
+    scenario: LoadScenario
+    options: LoadOptions
+    stack: Stack
+    payloads: PayloadSet
+    uploads: int
+    plan: RunPlan
+    result: dict[str, Any]
+    interrupted: bool
+    stats: LoadStats
+    harness: dict[str, Any]
+    workdir: Path
+    log_path: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def started(self) -> float:
+        return float(self.result["started"])
+
+    @property
+    def wall_s(self) -> float:
+        return max(1e-6, float(self.result["ended"]) - self.started)
+
+
+@contextmanager
+def _target(options: LoadOptions, say: Say) -> Iterator[tuple[str, Any]]:
+    """(endpoint URL, emulator or None) for the run."""
+    if options.endpoint_url is not None:
+        yield options.endpoint_url, None
+        return
+    import logging
+
+    from harness.emulator import Emulator
+
+    # Under load, throttles and refused requests are outcomes to count, not warnings to print.
+    logging.getLogger("harness.apigw").setLevel(logging.ERROR)
+    config = options.emulator_config or EmulatorConfig.from_env().with_overrides(
+        port=0, host="127.0.0.1")
+    emulator = Emulator(config).start()
+    try:
+        say(f"embedded emulator on {emulator.url}")
+        yield emulator.url, emulator
+    finally:
+        with _interrupts_deferred():
+            emulator.stop()
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done, then raise KeyboardInterrupt.
+
+    A stop cut short by a late Ctrl-C would leave threads behind and the process hanging.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: caught.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def set_reserved_concurrency(target: Target, stack: Stack, reserved: int | None) -> None:
+    lam = target.client("lambda", stack.region)
+    if reserved is None:
+        lam.delete_function_concurrency(FunctionName=stack.function_name)
+    else:
+        lam.put_function_concurrency(FunctionName=stack.function_name,
+                                     ReservedConcurrentExecutions=reserved)
+
+
+def replay(scenario: LoadScenario, options: LoadOptions, say: Say) -> Replay:
+    """Deploy, upload the payload mix, run the generator, gather both sides' figures."""
+    from harness.package import build_package
+
+    spec = scenario.load
+    with _target(options, say) as (endpoint, emulator):
+        target = Target(endpoint_url=endpoint)
+        say("building the function package (training the model if needed)")
+        package = build_package(default_build_dir())
+        stack = deploy(target, scenario.stack, package, progress=lambda m: say(f"deploy {m}"))
+        set_reserved_concurrency(target, stack, spec.reserved_concurrency)
+        payloads = draw_payloads(spec.payloads, spec.seed, stack.bucket,
+                                 n_features_of(package.model_dir))
+        uploads = upload(payloads, target.client("s3", stack.region), stack.bucket)
+        say(f"payload mix: {len(payloads.requests)} requests {payloads.shares()}, "
+            f"{uploads} feature files uploaded (seed {spec.seed})")
+        plan = _plan(scenario, options, stack, payloads)
+        side = HarnessSide(emulator.lambdas, stack.function_name).start() if emulator else None
+        workdir = options.out_dir
+        try:
+            outcome = _run(plan, workdir, side, options.progress)
+        finally:
+            if side is not None:
+                side.stop()
+        stats = LoadStats.from_wire(outcome.result["stats"])
+        started = float(outcome.result["started"])
+        harness = side.summary(started) if side is not None else unavailable(
+            "the target is an external endpoint: no REPORT listener; cold starts, durations, "
+            "memory and environments are not measured from the harness side")
+    return Replay(scenario, options, stack, payloads, uploads, plan, outcome.result,
+                  outcome.interrupted, stats, harness, workdir, outcome.log_path)
+
+
+def _plan(scenario: LoadScenario, options: LoadOptions, stack: Stack,
+          payloads: PayloadSet) -> RunPlan:
+    spec = scenario.load
+    return RunPlan(
+        url=stack.invoke_url, requests=tuple(r.to_dict() for r in payloads.requests),
+        users=spec.users, spawn_rate=spec.spawn_rate, request_count=spec.requests,
+        duration_s=spec.duration_s, think_time_s=spec.think_time_s,
+        arrival_rate=spec.arrival_rate, timeout_s=spec.timeout_s, workers=options.workers,
+        remote_workers=options.remote_workers, master_bind=options.master_bind,
+        master_port=options.master_port)
+
+
+def _run(plan: RunPlan, workdir: Path, side: HarnessSide | None, show: bool) -> Any:
+    bar = ProgressLine(plan.request_count, plan.duration_s, enabled=show)
+    lock = threading.Lock()
+
+    def on_line(line: dict[str, Any]) -> None:
+        if line.get("type") != "progress":
+            return
+        counters = None
+        if side is not None:
+            counters = {"environments": side.environments[-1][1] if side.environments else 0,
+                        "cold_starts": sum(1 for c in side.invocations if c.init_ms is not None),
+                        "throttles": len(side.throttles)}
+        with lock:
+            bar.update(line, counters)
+
+    try:
+        return run_generator(plan, workdir, on_line)
+    finally:
+        bar.close()
+

@@ -1,0 +1,74 @@
+"""Reads a load scenario file: its name, the ``stack:`` to deploy and the ``load:`` section.
+
+YAML reading (with line numbers) and the ``stack:`` schema are the scenario loader's
+(`harness.scenario`); the ``load:`` section is parsed by `harness.load.spec`. Steps and property
+sections, if the file has them, belong to ``harness run`` and are ignored here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.deploy import StackSpec
+from harness.errors import ScenarioError
+from harness.load.spec import LoadSpec, parse_load_section
+from harness.scenario.source import line_of, read_yaml
+
+
+@dataclass(frozen=True)
+class LoadScenario:
+    name: str
+    path: str
+    stack: StackSpec
+    load: LoadSpec
+    description: str = ""
+
+
+def read_load_scenario(path: Path | str) -> LoadScenario:
+    """The load scenario in ``path``; every mistake is a ScenarioError with file and line."""
+    shown = str(path)
+    document = read_yaml(Path(path), shown)
+    if not isinstance(document, dict):
+        raise ScenarioError("a scenario file must be a mapping at the top level", path=shown,
+                            line=getattr(document, "line", 1))
+    if document.get("load") is None:
+        raise ScenarioError("has no 'load:' section (harness load needs one; see docs/load.md)",
+                            path=shown, line=1)
+    load = parse_load_section(document["load"], shown, line_of(document, "load"))
+    stack = _stack(document.get("stack"), shown, line_of(document, "stack"))
+    return LoadScenario(name=str(document.get("scenario") or Path(path).stem), path=shown,
+                        stack=stack, load=load, description=str(document.get("description", "")))
+
+
+def _stack(data: Any, path: str, line: int | None) -> StackSpec:
+    """The example stack with what ``stack:`` changes (same keys and checks as ``harness run``)."""
+    from harness.scenario import schema
+
+    if data is None:
+        return StackSpec()
+    problems: list[Any] = []
+    schema.STACK.check(data, "stack", line, problems)
+    if problems:
+        raise ScenarioError(problems[0].text, path=path, line=problems[0].line)
+    if data.get("function") is not None:
+        raise ScenarioError("'stack.function' is not supported by harness load yet: it replays "
+                            "against the example function", path=path,
+                            line=line_of(data, "function"))
+    base = StackSpec()
+    bucket = data.get("bucket", base.bucket)
+    env = {str(k): _env_text(v) for k, v in (data.get("env") or {}).items()}
+    if data.get("allowed_buckets"):
+        env["ALLOWED_BUCKETS"] = ",".join([bucket, *data["allowed_buckets"]])
+    return StackSpec(region=data.get("region", base.region), bucket=bucket,
+                     memory_mb=int(data.get("memory_mb", base.memory_mb)),
+                     timeout_s=int(data.get("timeout_s", base.timeout_s)),
+                     allow_pickle_features=bool(data.get("allow_pickle_features", False)),
+                     extra_env=env)
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)

@@ -1,0 +1,213 @@
+"""``harness load`` end to end: SLO gates, throttles, workers, Ctrl-C, the HTML report, 10k."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.load.helpers import REPO, LoadRun, run_load, write_scenario
+
+pytestmark = pytest.mark.slow
+
+# A burst past reserved concurrency with gates set too tight: one run, several checks.
+TIGHT = """\
+scenario: tight
+load:
+  users: 6
+  spawn_rate: 6
+  requests: 600
+  reserved_concurrency: 2
+  seed: 4
+  payloads: {distinct: 12, rows: [1, 10], invalid_share: 0.25}
+  slo:
+    p50_ms: 0.01
+    p99_ms: 0.05
+    throttle_rate: 0
+    monthly_cost_usd: 0.01
+"""
+
+SMALL = """\
+scenario: small
+load:
+  users: 4
+  spawn_rate: 4
+  requests: 300
+  seed: 2
+  payloads: {distinct: 10, rows: [1, 10], invalid_share: 0.1}
+"""
+
+LONG = """\
+scenario: long
+load:
+  users: 3
+  spawn_rate: 3
+  duration: 120s
+  think_time: 0.01
+  seed: 1
+  payloads: {distinct: 6, rows: [1, 5]}
+"""
+
+
+@pytest.fixture(scope="module")
+def tight_run(tmp_path_factory: pytest.TempPathFactory, load_env: dict[str, str]) -> LoadRun:
+    work = tmp_path_factory.mktemp("tight")
+    scenario = write_scenario(work, "tight", TIGHT)
+    return run_load([str(scenario)], load_env, work / "report")
+
+
+def test_gates_set_too_tight_fail_the_run_with_exit_3(tight_run: LoadRun) -> None:
+    assert tight_run.returncode == 3, tight_run.stderr[-2000:]
+    gates = {g["name"]: g["passed"] for g in tight_run.report["slo"]["gates"]}
+    assert gates == {"p50_ms": False, "p99_ms": False, "throttle_rate": False,
+                     "monthly_cost_usd": False, "requests lost": True}
+    assert "p50_ms" in tight_run.stdout and "FAILED" in tight_run.stdout
+
+
+def test_every_request_sent_is_answered_or_failed(tight_run: LoadRun) -> None:
+    client = tight_run.report["client"]
+    assert client["sent"] == 600
+    assert client["sent"] == client["answered"] + client["failed"]
+    assert client["lost"] == 0
+
+
+def test_the_report_has_exact_percentiles_cold_starts_gb_seconds_and_cost(
+        tight_run: LoadRun) -> None:
+    report = tight_run.report
+    latency = report["client"]["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
+    harness = report["harness"]
+    assert harness["available"] and harness["cold_starts"] >= 1
+    assert all(c["init_ms"] > 0 for c in harness["cold_start_list"])
+    assert harness["gb_seconds"] > 0 and harness["billed_duration_ms"]["total"] > 0
+    assert harness["max_memory_used_mb"]["max"] > 0
+    assert harness["environments_peak"] <= 2  # reserved concurrency 2
+    cost = report["cost"]
+    assert cost["projected_monthly_usd"] > 0
+    assert set(cost["free_tier_share"]) >= {"lambda_requests", "lambda_gb_seconds"}
+    assert cost["usage"]["gb_seconds"] == pytest.approx(harness["gb_seconds"])
+    assert len(report["timeline"]) >= 1
+    for name in ("latency_over_time", "latency_histogram", "throughput", "environments"):
+        assert (tight_run.out_dir / f"{name}.png").stat().st_size > 1000
+
+
+def test_a_burst_past_reserved_concurrency_is_throttled(tight_run: LoadRun) -> None:
+    throttles = tight_run.report["throttles"]
+    # Through API Gateway a Lambda throttle is a 500 to the client: count it from the harness.
+    assert throttles["lambda_throttled"] > 0
+    assert throttles["total"] == throttles["lambda_throttled"] + throttles["client_429"]
+    assert tight_run.report["client"]["errors"]["5xx"] >= throttles["lambda_throttled"]
+    assert tight_run.report["harness"]["throttles"] == throttles["lambda_throttled"]
+
+
+def test_invalid_payloads_get_4xx_and_are_not_errors(tight_run: LoadRun) -> None:
+    report = tight_run.report
+    assert report["payloads"]["kinds"].get("valid", 0) == 9  # 12 distinct, a quarter invalid
+    assert report["client"]["kinds"]["4xx"] > 0
+
+
+def test_nothing_is_left_running(tight_run: LoadRun) -> None:
+    assert tight_run.seen_pids and tight_run.leftovers() == []
+
+
+def test_the_html_report_renders_its_plots_in_headless_chromium(tight_run: LoadRun,
+                                                                tmp_path: Path) -> None:
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    page = tight_run.out_dir / "report.html"
+    base = [browser, "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    # the page's own script counts the images that decoded with a width: all 4 plots
+    assert 'data-plots="4/4"' in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([*base, "--hide-scrollbars", "--window-size=1100,1900",
+                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=60,
+                   check=True)
+    assert shot.stat().st_size > 20_000
+
+
+def test_two_workers_share_the_load(tmp_path: Path, load_env: dict[str, str]) -> None:
+    scenario = write_scenario(tmp_path, "small", SMALL)
+    run = run_load([str(scenario), "--workers", "2"], load_env, tmp_path / "report")
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = run.report
+    assert report["generator"]["mode"] == "distributed" and report["generator"]["workers"] == 2
+    client = report["client"]
+    assert client["sent"] == 300 == client["answered"] + client["failed"]
+    # nothing unexpected but what the function failed (a busy machine can time out an init)
+    assert client["unexpected"] == report["harness"]["function_errors"]
+    assert report["harness"]["invocations"] == 300
+    assert run.leftovers() == []
+
+
+def test_ctrl_c_stops_cleanly_and_writes_the_partial_report(tmp_path: Path,
+                                                            load_env: dict[str, str]) -> None:
+    scenario = write_scenario(tmp_path, "long", LONG)
+    run = run_load([str(scenario)], load_env, tmp_path / "report", timeout=120,
+                   interrupt_after=6.0)
+    assert run.returncode == 130, run.stderr[-2000:]
+    report = run.report
+    assert report["interrupted"] is True and report["stopped_by"] == "interrupted"
+    assert report["duration_s"] < 60
+    client = report["client"]
+    assert client["sent"] > 0 and client["lost"] == 0
+    assert client["sent"] == client["answered"] + client["failed"]
+    assert "partial" in run.stderr
+    assert (tmp_path / "report" / "report.html").is_file()
+    assert run.leftovers() == []
+
+
+def test_an_external_endpoint_has_no_harness_side_figures(tmp_path: Path,
+                                                          load_env: dict[str, str]) -> None:
+    from harness.config import EmulatorConfig
+    from harness.emulator import Emulator
+
+    scenario = write_scenario(tmp_path, "small", SMALL.replace("300", "40"))
+    config = EmulatorConfig.from_env(load_env).with_overrides(port=0, host="127.0.0.1")
+    with Emulator(config) as emulator:
+        run = run_load([str(scenario), "--endpoint-url", emulator.url], load_env,
+                       tmp_path / "report")
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = run.report
+    assert report["harness"]["available"] is False
+    assert "external endpoint" in report["harness"]["reason"]
+    assert report["cost"]["lambda_basis"].startswith("client latency")
+    assert report["client"]["sent"] == 40 == report["client"]["answered"]
+
+
+def test_ten_thousand_requests_against_the_ml_function_lose_none(
+        tmp_path: Path, load_env: dict[str, str]) -> None:
+    run = run_load([str(REPO / "scenarios" / "load-10k.yaml")], load_env, tmp_path / "report",
+                   timeout=400)
+    assert run.returncode in (0, 3), run.stdout[-3000:] + run.stderr[-2000:]
+    report = run.report
+    if run.returncode == 3:
+        # Only a machine too busy to import scikit-learn within Lambda's 10 s init timeout may
+        # fail a gate here, and the report must say so.
+        assert set(report["harness"]["function_error_types"]) == {"Runtime.InitTimeout"}, \
+            run.stdout[-3000:]
+    client = report["client"]
+    assert client["sent"] == 10_000 == client["answered"] + client["failed"]
+    assert client["lost"] == 0
+    assert report["harness"]["invocations"] == 10_000
+    assert run.leftovers() == []
+
+
+def test_harness_cost_reads_a_report_and_a_rate(tight_run: LoadRun) -> None:
+    def cost(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "harness.cli.main", "cost", *args],
+                              capture_output=True, text=True, check=True, cwd=REPO).stdout
+
+    from_report = cost(str(tight_run.out_dir / "report.json"))
+    assert "cost (month)" in from_report and "free tier" in from_report
+    shown = tight_run.report["cost"]["monthly"]["x86_64"]["total_usd"]
+    assert f"${shown:,.2f} x86_64" in from_report
+    # 10 req/s for a month at 100 ms and 512 MB: $119.27 (worked in test_cost.py)
+    assert "$119.27 x86_64" in cost("--rate", "10", "--duration", "730h")
