@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_seed_loop import Client, _zip, row  # noqa: E402
+from bench.bench_seed_loop import Client, row  # noqa: E402
 from harness.config import EmulatorConfig, LambdaConfig  # noqa: E402
 from harness.container.images import BASE_TAG, FUNCTION_TAG  # noqa: E402
 from harness.deploy import StackSpec, Target, deploy  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
 from harness.features import encode_features  # noqa: E402
-from harness.package import build_package  # noqa: E402
+from harness.package import build_package, zip_files  # noqa: E402
 
 TRIVIAL = "def handler(event, context):\n    return {'ok': True}\n"
 ROLE = "arn:aws:iam::123456789012:role/harness-predict-role"
@@ -114,7 +114,7 @@ def _trivial_series(emulator: Emulator, name: str, args) -> dict:
         pass
     lam = session.client("lambda", endpoint_url=emulator.url)
     lam.create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler",
-                        Role=ROLE, Code={"ZipFile": _zip({"app.py": TRIVIAL})})
+                        Role=ROLE, Code={"ZipFile": zip_files({"app.py": TRIVIAL})})
 
     def refresh(i: int) -> None:
         lam.update_function_configuration(FunctionName=name,

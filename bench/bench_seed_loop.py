@@ -28,7 +28,7 @@ from harness.config import EmulatorConfig  # noqa: E402
 from harness.deploy import StackSpec, Target, deploy  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
 from harness.features import encode_features  # noqa: E402
-from harness.package import build_package  # noqa: E402
+from harness.package import build_package, zip_files  # noqa: E402
 
 TRIVIAL = "def handler(event, context):\n    return {'ok': True}\n"
 
@@ -86,7 +86,7 @@ def main() -> int:
                           "bench/features.npy")
         lam.create_function(FunctionName="trivial", Runtime="python3.12", Handler="app.handler",
                             Role="arn:aws:iam::123456789012:role/harness-predict-role",
-                            Code={"ZipFile": _zip({"app.py": TRIVIAL})})
+                            Code={"ZipFile": zip_files({"app.py": TRIVIAL})})
         client = Client(emulator.url)
         body = json.dumps({"bucket": stack.bucket, "key": "bench/features.npy"}).encode()
         predict_path = urlsplit(stack.invoke_url).path
@@ -143,14 +143,6 @@ def main() -> int:
     return 0
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 if __name__ == "__main__":

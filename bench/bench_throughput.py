@@ -13,7 +13,6 @@ installed, the emulator is profiled at the best trivial setting to show what lim
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
@@ -21,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,7 @@ from harness.config import EmulatorConfig  # noqa: E402
 from harness.deploy import StackSpec, Target, deploy, ensure_api  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
 from harness.features import encode_features  # noqa: E402
-from harness.package import build_package  # noqa: E402
+from harness.package import build_package, zip_files  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TRIVIAL = ("def handler(event, context):\n"
@@ -68,12 +66,6 @@ class Row:
     load_avg: float
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def setup(emulator: Emulator, state: Path) -> tuple[list[Target_], Any]:
@@ -94,7 +86,7 @@ def setup(emulator: Emulator, state: Path) -> tuple[list[Target_], Any]:
     trivial = lam.create_function(
         FunctionName="bench-trivial", Runtime="python3.12", Handler="app.handler",
         Role="arn:aws:iam::123456789012:role/harness-predict-role", MemorySize=128,
-        Code={"ZipFile": _zip({"app.py": TRIVIAL})})
+        Code={"ZipFile": zip_files({"app.py": TRIVIAL})})
     spec = StackSpec(function_name="bench-trivial", api_name="bench-trivial-api")
     api_id = ensure_api(apigw, spec, trivial["FunctionArn"])
     base = emulator.url

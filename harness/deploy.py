@@ -64,7 +64,8 @@ class Stack:
 
 @dataclass(frozen=True)
 class Target:
-    """Where to deploy: an endpoint (embedded, LocalStack) or real AWS when ``endpoint_url`` is None."""
+    """Where to deploy: an endpoint (embedded, LocalStack), or real AWS when ``endpoint_url`` is
+    None."""
 
     endpoint_url: str | None = None
     profile: str | None = None
@@ -94,7 +95,8 @@ def _step(name: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         err = exc.response.get("Error", {})
-        raise DeployError(f"{name}: {err.get('Code', 'Error')}: {err.get('Message', exc)}") from None
+        raise DeployError(
+            f"{name}: {err.get('Code', 'Error')}: {err.get('Message', exc)}") from None
     except BotoCoreError as exc:
         raise DeployError(f"{name}: {exc}") from None
 

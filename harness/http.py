@@ -40,7 +40,8 @@ class HttpResponse:
     body: bytes = b""
 
     @classmethod
-    def json(cls, status: int, payload: object, headers: tuple[tuple[str, str], ...] = ()) -> HttpResponse:
+    def json(cls, status: int, payload: object,
+             headers: tuple[tuple[str, str], ...] = ()) -> HttpResponse:
         import json
 
         body = json.dumps(payload, separators=(",", ":")).encode()

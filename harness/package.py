@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,15 @@ class Package:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.zip_bytes).hexdigest()
+
+
+def zip_files(files: Mapping[str, str | bytes]) -> bytes:
+    """A deployment package from in-memory files: ``{"app.py": source}`` -> zip bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 def _model_is_current(model_dir: Path) -> bool:

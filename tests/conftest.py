@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import itertools
 import sys
 import threading
-import zipfile
 from collections.abc import Callable
 
 import psutil
 import pytest
+
+from harness.package import zip_files
 
 # Threads the harness names; any of them alive after the session is a leak.
 _HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", "lambda-reaper",
@@ -18,12 +18,7 @@ _HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", 
                             "lambda-event", "apigw-integration")
 
 
-def build_zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
+build_zip = zip_files
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,8 @@ def is_loopback(host: str) -> bool:
 
 def endpoint_url(text: str) -> str:
     if not text.startswith(("http://", "https://")):
-        raise argparse.ArgumentTypeError(f"endpoint URL must start with http:// or https://: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"endpoint URL must start with http:// or https://: {text!r}")
     return text.rstrip("/")
 
 

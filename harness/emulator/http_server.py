@@ -12,11 +12,12 @@ from __future__ import annotations
 import io
 import socket
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
+
+from harness.sockets import TrackedConnections
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_CHUNKED_BODY = 64 * 1024 * 1024
@@ -189,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
                       b'{"message":"method not allowed"}')
 
 
-class WsgiServer(ThreadingHTTPServer):
+class WsgiServer(TrackedConnections, ThreadingHTTPServer):
     """Serves a WSGI app, a thread per connection; ``close()`` stops it and cuts connections."""
 
     daemon_threads = True
@@ -203,23 +204,3 @@ class WsgiServer(ThreadingHTTPServer):
         self.server_address = listener.getsockname()
         self.app = app
         self.max_body = max_body
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def cut_connections(self) -> None:
-        with self._open_lock:
-            for sock in list(self._open):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass

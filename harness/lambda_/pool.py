@@ -146,7 +146,8 @@ class ConcurrencyGate:
             if reserved is not None:
                 if usage.busy >= reserved:
                     raise TooManyRequestsError(
-                        "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded")
+                        "Rate Exceeded.",
+                        reason="ReservedFunctionConcurrentInvocationLimitExceeded")
             elif self._unreserved_busy >= self.account_limit - reserved_total:
                 raise TooManyRequestsError(
                     "Rate Exceeded.", reason="ConcurrentInvocationLimitExceeded")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
 
 from harness.lambda_.invocation import Invocation
+from harness.sockets import TrackedConnections
 
 API_PREFIX = "/2018-06-01/runtime"
 # Lambda's synchronous response limit: 6 MB, which its error message spells 6291556 bytes
@@ -120,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_DELETE = do_PATCH = do_PUT
 
 
-class RuntimeApiServer(ThreadingHTTPServer):
+class RuntimeApiServer(TrackedConnections, ThreadingHTTPServer):
     """A Runtime API listener for one environment; ``close()`` ends it and its threads."""
 
     # Daemon threads: a handler parked in /next must never keep the interpreter from exiting.
@@ -130,8 +130,6 @@ class RuntimeApiServer(ThreadingHTTPServer):
     def __init__(self, backend: RuntimeBackend, host: str = "127.0.0.1") -> None:
         super().__init__((host, 0), _Handler)
         self.backend = backend
-        self._sockets: set[socket.socket] = set()
-        self._sockets_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"runtime-api-{self.server_address[1]}", daemon=True,
@@ -145,31 +143,16 @@ class RuntimeApiServer(ThreadingHTTPServer):
     def start(self) -> None:
         self._thread.start()
 
-    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
-        with self._sockets_lock:
-            self._sockets.add(request)
-        super().process_request(request, client_address)
-
     def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
         # A runtime killed mid-connection (timeout, crash, container removed) resets it: expected.
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
 
-    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
-        with self._sockets_lock:
-            self._sockets.discard(request)
-        super().shutdown_request(request)
-
     def close(self) -> None:
-        """Stop accepting, cut open connections, and join every thread."""
+        """Stop accepting, cut open connections, and close the listener."""
         if self._thread.is_alive():
             self.shutdown()
             self._thread.join()
-        with self._sockets_lock:
-            for sock in list(self._sockets):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        self.cut_connections()
         self.server_close()

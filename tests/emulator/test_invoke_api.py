@@ -144,7 +144,8 @@ def test_timeout_kills_the_environment_and_reports_task_timed_out(lambda_client,
 
 
 def test_import_error_is_runtime_import_module_error(lambda_client, create_function):
-    name = create_function({"app.py": "import no_such_module_here\ndef handler(e, c):\n  return 1\n"})
+    name = create_function(
+        {"app.py": "import no_such_module_here\ndef handler(e, c):\n  return 1\n"})
     response = invoke(lambda_client, name)
     assert response["FunctionError"] == "Unhandled"
     body = json.loads(response["Body"])
@@ -183,7 +184,8 @@ def test_code_update_retires_the_old_environment(lambda_client, create_function,
     before = json.loads(invoke(lambda_client, name)["Body"])
     lambda_client.update_function_code(
         FunctionName=name,
-        ZipFile=make_zip({"app.py": "import os\ndef handler(e, c):\n  return {'v': 2, 'pid': os.getpid()}\n"}))
+        ZipFile=make_zip({"app.py": "import os\ndef handler(e, c):\n"
+                                    "  return {'v': 2, 'pid': os.getpid()}\n"}))
     after = json.loads(invoke(lambda_client, name)["Body"])
     assert after["v"] == 2
     assert after["pid"] != before["pid"]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import importlib.metadata
-import io
 import json
 import os
 import sys
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from harness.config import EmulatorConfig, LambdaConfig
 from harness.emulator import Emulator
+from harness.package import zip_files
 from tests.conftest import ROLE
 
 NUMPY = importlib.metadata.version("numpy")
@@ -102,12 +101,6 @@ def test_a_matching_runtime_logs_no_version_line(lambda_client, create_function)
 
 
 # -- a configured interpreter ------------------------------------------------------------------
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path, text in files.items():
-            archive.writestr(path, text)
-    return buffer.getvalue()
 
 
 @contextmanager
@@ -124,7 +117,8 @@ def _emulator_client(python: str, state_dir, name: str) -> Iterator:
             pass
         client = session.client("lambda", endpoint_url=emulator.url)
         client.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
-                               Handler="app.handler", Code={"ZipFile": _zip({"app.py": app()})})
+                               Handler="app.handler",
+                               Code={"ZipFile": zip_files({"app.py": app()})})
         try:
             yield client
         finally:

@@ -1,4 +1,4 @@
-"""Hostile bytes at the emulator's own HTTP surface: garbage gets a 4xx and the server keeps serving.
+"""Hostile bytes at the emulator's own HTTP surface: garbage gets a 4xx, the server keeps serving.
 
 Targets the routes the harness serves itself (health, Invoke, execute-api, reset) and the
 Runtime API of a live environment, over raw sockets so nothing is cleaned up by a client library.
@@ -53,8 +53,9 @@ def still_serving(url: str) -> bool:
         return json.load(response)["status"] == "running"
 
 
-header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126, exclude_characters=":\r\n"),
-                      min_size=1, max_size=30)
+header_text = st.text(
+    st.characters(min_codepoint=32, max_codepoint=126, exclude_characters=":\r\n"),
+    min_size=1, max_size=30)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,
@@ -84,7 +85,8 @@ def test_garbage_requests_get_an_answer_and_never_a_5xx_from_our_routes(
 
 def test_request_line_garbage_is_400(harness_endpoint):
     port = int(harness_endpoint.rsplit(":", 1)[1])
-    assert status_of(raw_request(port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n")) == 400
+    tls_hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"
+    assert status_of(raw_request(port, tls_hello)) == 400
     assert status_of(raw_request(port, b"GET\r\n\r\n")) in (400, None)
     assert still_serving(harness_endpoint)
 
