@@ -84,7 +84,8 @@ def error_payload(error_type: str, message: str, request_id: str | None = None) 
     if request_id is not None:
         body = {"errorMessage": message, "errorType": error_type, "requestId": request_id,
                 "stackTrace": []}
-    return json.dumps(body).encode()
+    # Compact, as Lambda writes the errors of its own (and AWS's emulator agrees).
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _exit_message(code: int) -> str:

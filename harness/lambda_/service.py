@@ -318,16 +318,10 @@ def _with_code_dir(spec: FunctionSpec, code_dir: str) -> FunctionSpec:
 
 def _init_failure_record(env: ExecutionEnvironment, spec: FunctionSpec, invocation: Invocation,
                          payload: bytes, error_type: str, output: str) -> InvokeRecord:
-    import json
-
     from harness.lambda_.logs import Report, billed_duration_ms
 
-    try:
-        body = json.loads(payload)
-        body["requestId"] = invocation.request_id
-        payload = json.dumps(body).encode()
-    except (ValueError, TypeError):
-        pass
+    # The runtime client reports an init error before it has a request: its document says
+    # "requestId": "", and Lambda passes it on unchanged, as AWS's emulator does.
     report = Report(invocation.request_id, 0.0, billed_duration_ms(0.0), spec.memory_mb, 0, None)
     return InvokeRecord(request_id=invocation.request_id, payload=payload, error_type=error_type,
                         report=report, output=output, env_id=env.env_id)
