@@ -209,6 +209,17 @@ def harness_stack(harness_endpoint: str, harness_stack_spec: StackSpec,
     return deploy(Target(endpoint_url=harness_endpoint), harness_stack_spec, harness_package)
 
 
+@pytest.fixture
+def harness_faults(harness_endpoint: str) -> Iterator[Any]:
+    """Fault injection for one test: ``harness_faults.add({"target": "s3", "kind": "error",
+    "error": "SlowDown"})``; every rule is cleared when the test ends."""
+    from harness.faults.client import FaultClient
+
+    client = FaultClient(harness_endpoint)
+    yield client
+    client.clear()
+
+
 @pytest.fixture(scope="session")
 def harness_http() -> HttpHelper:
     """HTTP helper for the API: ``request(...)`` and ``post_json(url, payload)``."""

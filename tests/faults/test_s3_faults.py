@@ -10,15 +10,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness.faults.client import FaultClient
-
 
 @pytest.fixture
-def faults(harness_endpoint):
-    client = FaultClient(harness_endpoint)
-    client.clear()
-    yield client
-    client.clear()
+def faults(harness_faults):
+    harness_faults.clear()  # the plugin's fixture: cleared again when the test ends
+    return harness_faults
 
 
 @pytest.fixture
