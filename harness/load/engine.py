@@ -294,68 +294,91 @@ def _stop_workers(procs: list[subprocess.Popen[bytes]], timeout_s: float = 10.0)
                 proc.wait()
 
 
-def run_master(plan: RunPlan, stop: StopFlag) -> dict[str, Any]:
-    import gevent
-    from locust.env import Environment
+class _Master:
+    """A Locust master that hands workers the plan and adds up their statistics windows."""
 
-    stats = LoadStats(live=True)
-    nodes: dict[str, _Node] = {}
-    env = Environment(user_classes=[make_user_class(plan, stats, Tickets(0))], stop_timeout=0)
-    port = plan.master_port or free_port(plan.master_bind)
-    runner = env.create_master_runner(master_bind_host=plan.master_bind, master_bind_port=port)
-    plan_data = json.loads(plan.to_json())
+    def __init__(self, plan: RunPlan) -> None:
+        from locust.env import Environment
 
-    def on_hello(environment: Any, msg: Any, **_kw: Any) -> None:
-        nodes.setdefault(msg.node_id, _Node())
-        runner.send_message("load_plan", plan_data, client_id=msg.node_id)
+        self.plan = plan
+        self.stats = LoadStats(live=True)
+        self.nodes: dict[str, _Node] = {}
+        env = Environment(user_classes=[make_user_class(plan, self.stats, Tickets(0))],
+                          stop_timeout=0)
+        self.port = plan.master_port or free_port(plan.master_bind)
+        self.runner = env.create_master_runner(master_bind_host=plan.master_bind,
+                                               master_bind_port=self.port)
+        self._plan_data = json.loads(plan.to_json())
+        self.runner.register_message("load_hello", self._on_hello)
+        self.runner.register_message("load_ready", self._on_ready)
+        self.runner.register_message("load_window", self._on_window)
 
-    def on_ready(environment: Any, msg: Any, **_kw: Any) -> None:
-        nodes.setdefault(msg.node_id, _Node()).ready = True
+    def _on_hello(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        self.nodes.setdefault(msg.node_id, _Node())
+        self.runner.send_message("load_plan", self._plan_data, client_id=msg.node_id)
 
-    def on_window(environment: Any, msg: Any, **_kw: Any) -> None:
-        node = nodes.setdefault(msg.node_id, _Node())
-        stats.merge(LoadStats.from_wire(msg.data["window"]))
+    def _on_ready(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        self.nodes.setdefault(msg.node_id, _Node()).ready = True
+
+    def _on_window(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        node = self.nodes.setdefault(msg.node_id, _Node())
+        self.stats.merge(LoadStats.from_wire(msg.data["window"]))
         node.sent, node.done = msg.data["sent"], msg.data["done"]
         node.exhausted, node.cpu_s = msg.data["exhausted"], msg.data["cpu_s"]
         node.final = node.final or bool(msg.data.get("final"))
 
-    runner.register_message("load_hello", on_hello)
-    runner.register_message("load_ready", on_ready)
-    runner.register_message("load_window", on_window)
-    print(json.dumps({"type": "master", "port": port}), flush=True)
-    procs = _start_workers(plan, port)
+    @property
+    def ready(self) -> int:
+        return sum(n.ready for n in self.nodes.values())
+
+    def all_sent_and_answered(self) -> bool:
+        return all(n.exhausted and n.sent == n.done for n in self.nodes.values() if n.ready)
+
+    def drain(self, progress: Progress) -> None:
+        """Workers stop sending, wait for what is in flight, and send a last window."""
+        for node_id in self.nodes:
+            self.runner.send_message("load_stop", None, client_id=node_id)
+        _await(lambda: all(n.final for n in self.nodes.values()),
+               self.plan.timeout_s + STOP_GRACE_S * 2, None, progress)
+
+    def quit(self) -> None:
+        import gevent
+
+        for node_id in self.nodes:
+            self.runner.send_message("load_quit", None, client_id=node_id)
+        gevent.sleep(0.2)
+        self.runner.quit()
+
+
+def run_master(plan: RunPlan, stop: StopFlag) -> dict[str, Any]:
+    master = _Master(plan)
+    print(json.dumps({"type": "master", "port": master.port}), flush=True)
+    procs = _start_workers(plan, master.port)
     cpu0 = _cpu_seconds()
     try:
-        ready = _await(lambda: sum(n.ready for n in nodes.values()) >= plan.expected_workers,
-                       WORKER_CONNECT_TIMEOUT_S, stop)
-        if not ready:
-            runner.quit()
-            if stop.reason is not None:
-                now = time.time()
-                return _result(stats, now, now, stop.reason, 0.0, {"workers": 0, "warnings": []})
-            raise RuntimeError(f"only {sum(n.ready for n in nodes.values())} of "
-                               f"{plan.expected_workers} workers connected")
+        if not _await(lambda: master.ready >= plan.expected_workers, WORKER_CONNECT_TIMEOUT_S,
+                      stop):
+            master.runner.quit()
+            if stop.reason is None:
+                raise RuntimeError(f"only {master.ready} of {plan.expected_workers} workers "
+                                   f"connected within {WORKER_CONNECT_TIMEOUT_S:.0f} s")
+            now = time.time()
+            return _result(master.stats, now, now, stop.reason, 0.0,
+                           {"workers": 0, "warnings": []})
         started = time.time()
-        progress = Progress(stats, started, plan.progress_interval_s,
-                            users=lambda: runner.user_count)
-        runner.start(plan.users, plan.spawn_rate)
-        reason = _wait(plan, started, stop, lambda: all(
-            n.exhausted and n.sent == n.done for n in nodes.values() if n.ready), progress)
-        for node_id in nodes:
-            runner.send_message("load_stop", None, client_id=node_id)
-        _await(lambda: all(n.final for n in nodes.values()), plan.timeout_s + STOP_GRACE_S * 2,
-               None, progress)
+        progress = Progress(master.stats, started, plan.progress_interval_s,
+                            users=lambda: master.runner.user_count)
+        master.runner.start(plan.users, plan.spawn_rate)
+        reason = _wait(plan, started, stop, master.all_sent_and_answered, progress)
+        master.drain(progress)
         ended = time.time()
         progress.tick(force=True)
-        for node_id in nodes:
-            runner.send_message("load_quit", None, client_id=node_id)
-        gevent.sleep(0.2)
-        runner.quit()
+        master.quit()
     finally:
         _stop_workers(procs)
-    cpu = _cpu_seconds() - cpu0 + sum(n.cpu_s for n in nodes.values())
-    return _result(stats, started, ended, reason, cpu,
-                   {"workers": len(nodes), "master_port": port, "warnings": []})
+    cpu = _cpu_seconds() - cpu0 + sum(n.cpu_s for n in master.nodes.values())
+    return _result(master.stats, started, ended, reason, cpu,
+                   {"workers": len(master.nodes), "master_port": master.port, "warnings": []})
 
 
 def _await(condition: Callable[[], bool], timeout_s: float, stop: StopFlag | None,
@@ -374,63 +397,77 @@ def _await(condition: Callable[[], bool], timeout_s: float, stop: StopFlag | Non
     return condition()
 
 
+class _Worker:
+    """A Locust worker that takes the master's plan and reports windows of its statistics."""
+
+    def __init__(self, master_host: str, master_port: int) -> None:
+        from locust.env import Environment
+
+        self.env = Environment(user_classes=[], stop_timeout=0)
+        self.runner = self.env.create_worker_runner(master_host, master_port)
+        self.plan: RunPlan | None = None
+        self.stats = LoadStats()
+        self.tickets = Tickets(0)
+        self.final = False
+        self.runner.register_message("load_plan", self._on_plan)
+        self.runner.register_message("load_stop", self._on_stop, concurrent=True)
+        self.runner.register_message("load_quit", lambda environment, msg, **_kw:
+                                     self.runner.quit(), concurrent=True)
+
+    def _send_window(self, final: bool = False) -> None:
+        self.runner.send_message("load_window", {
+            "window": self.stats.take().to_wire(), "sent": self.tickets.taken,
+            "done": self.tickets.done, "exhausted": self.tickets.exhausted,
+            "cpu_s": _cpu_seconds(), "final": final})
+
+    def _report_loop(self, interval: float) -> None:
+        import gevent
+
+        while not self.final:
+            gevent.sleep(interval)
+            if not self.final:
+                self._send_window()
+
+    def _on_plan(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        import gevent
+
+        plan = self.plan = RunPlan.from_json(json.dumps(msg.data))
+        index = max(0, self.runner.worker_index)
+        # Worker i sends requests i, i + W, i + 2W, ...: together they cover the plan's count.
+        self.tickets = Tickets(quota(plan.request_count, index, plan.expected_workers), index,
+                               plan.expected_workers)
+        self.env.user_classes = [make_user_class(plan, self.stats, self.tickets)]
+        self.env.events.request.add_listener(recorder(self.stats, self.tickets))
+        gevent.spawn(self._report_loop, plan.report_interval_s)
+        self.runner.send_message("load_ready")
+
+    def _on_stop(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        import gevent
+
+        assert self.plan is not None
+        self.tickets.closed = True
+        deadline = time.monotonic() + self.plan.timeout_s + STOP_GRACE_S
+        while self.tickets.in_flight > 0 and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        self.final = True
+        self._send_window(final=True)
+
+
 def run_worker(master_host: str, master_port: int, watch_parent: bool = False) -> int:
     """Connect to a master, take its plan, send statistics windows until told to quit."""
     import gevent
-    from locust.env import Environment
 
     stop = StopFlag()
     stop.install(watch_parent)
-    env = Environment(user_classes=[], stop_timeout=0)
-    runner = env.create_worker_runner(master_host, master_port)
-    state: dict[str, Any] = {}
-
-    def send_window(final: bool = False) -> None:
-        tickets: Tickets = state["tickets"]
-        runner.send_message("load_window", {
-            "window": state["stats"].take().to_wire(), "sent": tickets.taken,
-            "done": tickets.done, "exhausted": tickets.exhausted, "cpu_s": _cpu_seconds(),
-            "final": final})
-
-    def report_loop(interval: float) -> None:
-        while not state.get("final"):
-            gevent.sleep(interval)
-            if not state.get("final"):
-                send_window()
-
-    def on_plan(environment: Any, msg: Any, **_kw: Any) -> None:
-        plan = RunPlan.from_json(json.dumps(msg.data))
-        index = max(0, runner.worker_index)
-        stats = LoadStats()
-        tickets = Tickets(quota(plan.request_count, index, plan.expected_workers), index,
-                          plan.expected_workers)
-        state.update(plan=plan, stats=stats, tickets=tickets)
-        env.user_classes = [make_user_class(plan, stats, tickets)]
-        env.events.request.add_listener(recorder(stats, tickets))
-        gevent.spawn(report_loop, plan.report_interval_s)
-        runner.send_message("load_ready")
-
-    def on_stop(environment: Any, msg: Any, **_kw: Any) -> None:
-        tickets: Tickets = state["tickets"]
-        tickets.closed = True
-        deadline = time.monotonic() + state["plan"].timeout_s + STOP_GRACE_S
-        while tickets.in_flight > 0 and time.monotonic() < deadline:
-            gevent.sleep(0.05)
-        state["final"] = True
-        send_window(final=True)
-
-    runner.register_message("load_plan", on_plan)
-    runner.register_message("load_stop", on_stop, concurrent=True)
-    runner.register_message("load_quit", lambda environment, msg, **_kw: runner.quit(),
-                            concurrent=True)
-    runner.send_message("load_hello")
+    worker = _Worker(master_host, master_port)
+    worker.runner.send_message("load_hello")
 
     def quit_when_stopped() -> None:
         while stop.reason is None:
             gevent.sleep(0.2)
-        runner.quit()
+        worker.runner.quit()
     gevent.spawn(quit_when_stopped)
-    runner.greenlet.join()
+    worker.runner.greenlet.join()
     return 0
 
 
