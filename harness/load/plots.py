@@ -116,6 +116,8 @@ def environments(report: dict[str, Any]) -> bytes:
             ax2.bar([p[0] for p in throttles], [p[1] for p in throttles], width=1.0,
                     alpha=0.3, color="tab:red", label="throttles/s")
             ax2.set_ylabel("throttles per second")
+            ax.set_zorder(ax2.get_zorder() + 1)  # the environments line over the bars
+            ax.patch.set_visible(False)
         ax.legend(loc="upper left")
     else:
         ax.text(0.5, 0.5, "not measured: external endpoint", ha="center", va="center",

@@ -103,10 +103,8 @@ def test_a_burst_past_reserved_concurrency_is_throttled(tight_run: LoadRun) -> N
     assert tight_run.report["harness"]["throttles"] == throttles["lambda_throttled"]
 
 
-def test_invalid_payloads_get_4xx_and_are_not_errors(tight_run: LoadRun) -> None:
-    report = tight_run.report
-    assert report["payloads"]["kinds"].get("valid", 0) == 9  # 12 distinct, a quarter invalid
-    assert report["client"]["kinds"]["4xx"] > 0
+def test_the_payload_mix_has_its_invalid_share(tight_run: LoadRun) -> None:
+    assert tight_run.report["payloads"]["kinds"].get("valid", 0) == 9  # 12, a quarter invalid
 
 
 def test_nothing_is_left_running(tight_run: LoadRun) -> None:
@@ -141,8 +139,10 @@ def test_two_workers_share_the_load(tmp_path: Path, load_env: dict[str, str]) ->
     assert report["generator"]["mode"] == "distributed" and report["generator"]["workers"] == 2
     client = report["client"]
     assert client["sent"] == 300 == client["answered"] + client["failed"]
-    # nothing unexpected but what the function failed (a busy machine can time out an init)
+    # nothing unexpected but what the function failed (a busy machine can time out an init);
+    # the invalid payload (1 of 10) got its 4xx, which is not an error
     assert client["unexpected"] == report["harness"]["function_errors"]
+    assert client["kinds"]["4xx"] > 0
     assert report["harness"]["invocations"] == 300
     assert run.leftovers() == []
 
