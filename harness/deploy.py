@@ -73,11 +73,14 @@ class Target:
     """S3 served elsewhere (LocalStack's, in docker-compose.yml): the bucket is made there and the
     function is pointed at it with AWS_ENDPOINT_URL_S3."""
 
-    def client(self, service: str, region: str) -> Any:
+    def client(self, service: str, region: str, config: Any = None) -> Any:
+        """A boto3 client for ``service`` at this target (S3 at ``s3_endpoint_url`` if set)."""
         import boto3
 
         session = boto3.session.Session(profile_name=self.profile, region_name=region)
         kwargs: dict[str, Any] = {"region_name": region}
+        if config is not None:
+            kwargs["config"] = config
         endpoint = self.s3_endpoint_url if service == "s3" and self.s3_endpoint_url else \
             self.endpoint_url
         if endpoint is not None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from harness.cli.aws_confirm import add_where, confirm_real_aws
-from harness.cli.options import endpoint_url
+from harness.cli.options import add_stack_location, endpoint_url
 from harness.deploy import StackSpec, Target, default_build_dir, deploy
 from harness.package import build_package
 
@@ -17,11 +17,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Deploy the example ML stack with boto3 calls only and print it as JSON "
                     "(invoke_url, bucket, function_name, api_id, region). Safe to run twice.")
     add_where(parser)
-    defaults = StackSpec()
-    parser.add_argument("--region", default=defaults.region,
-                        help=f"region of the stack (default {defaults.region})")
-    parser.add_argument("--bucket", default=defaults.bucket,
-                        help=f"data bucket (default {defaults.bucket})")
+    add_stack_location(parser)
     parser.add_argument("--allow-pickle-features", action="store_true",
                         help="let the function read .joblib/.pickle feature files (unsafe: only "
                              "for data you trust; off by default)")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from harness.cli.aws_confirm import add_where, confirm_real_aws
+from harness.cli.options import add_stack_location
 from harness.deploy import StackSpec, Target
 
 
@@ -15,11 +16,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Delete the example stack's REST API, function, IAM role and data bucket "
                     "(with every object in it). Anything already gone is skipped.")
     add_where(parser)
-    defaults = StackSpec()
-    parser.add_argument("--region", default=defaults.region,
-                        help=f"region of the stack (default {defaults.region})")
-    parser.add_argument("--bucket", default=defaults.bucket,
-                        help=f"data bucket (default {defaults.bucket})")
+    add_stack_location(parser)
     parser.set_defaults(run=run)
 
 

@@ -50,3 +50,14 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def add_stack_location(parser: argparse.ArgumentParser) -> None:
+    """--region and --bucket of the example stack, with StackSpec's defaults."""
+    from harness.deploy import StackSpec
+
+    defaults = StackSpec()
+    parser.add_argument("--region", default=defaults.region,
+                        help=f"region of the stack (default {defaults.region})")
+    parser.add_argument("--bucket", default=defaults.bucket,
+                        help=f"data bucket (default {defaults.bucket})")

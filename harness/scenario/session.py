@@ -63,20 +63,12 @@ class ScenarioSession:
         call answered."""
         key = (service, region)
         if key not in self._clients:
-            import boto3
             from botocore.config import Config
 
-            session = boto3.session.Session(profile_name=self._profile, region_name=region)
-            kwargs: dict[str, Any] = {
-                "region_name": region,
-                "config": Config(retries={"max_attempts": 1}, read_timeout=960)}
-            endpoint = self.s3_endpoint_url if service == "s3" and self.s3_endpoint_url else \
-                self.endpoint_url
-            if endpoint is not None:
-                kwargs["endpoint_url"] = endpoint
-                if session.get_credentials() is None:
-                    kwargs.update(aws_access_key_id="test", aws_secret_access_key="test")
-            self._clients[key] = session.client(service, **kwargs)
+            target = Target(endpoint_url=self.endpoint_url, profile=self._profile,
+                            s3_endpoint_url=self.s3_endpoint_url)
+            self._clients[key] = target.client(
+                service, region, config=Config(retries={"max_attempts": 1}, read_timeout=960))
         return self._clients[key]
 
     def faults(self) -> Any:
