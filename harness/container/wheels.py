@@ -22,7 +22,7 @@ from harness.errors import UsageError
 
 SAM_CLI_VERSION = "1.170.0"
 """The aws-sam-cli release whose wheel the RIE binary is taken from."""
-_RIE_MEMBER = "samcli/local/rapid/aws-lambda-rie-x86_64"
+_RIE_PREFIX = "samcli/local/rapid/aws-lambda-rie-"
 # manylinux tags a glibc >= 2.28 image accepts; numpy/scipy/scikit-learn publish 2_28 wheels.
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 
@@ -56,9 +56,16 @@ def copy_wheels(source: Path, dest: Path) -> list[str]:
     return names
 
 
-def runtime_interface_emulator(cache_dir: Path, version: str = SAM_CLI_VERSION) -> Path:
-    """AWS's RIE binary (x86_64) out of the aws-sam-cli wheel, cached by that wheel's version."""
-    target = cache_dir / "rie" / version / "aws-lambda-rie"
+def runtime_interface_emulator(cache_dir: Path, version: str = SAM_CLI_VERSION,
+                               arch: str = "x86_64") -> Path:
+    """AWS's RIE binary for ``arch`` out of the aws-sam-cli wheel, cached by that wheel's version.
+
+    The wheel is downloaded once with ``pip download --no-deps`` (never installed) and only the
+    one member is kept.
+    """
+    member = f"{_RIE_PREFIX}{arch}"
+    name = "aws-lambda-rie" if arch == "x86_64" else f"aws-lambda-rie-{arch}"
+    target = cache_dir / "rie" / version / name
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -69,13 +76,13 @@ def runtime_interface_emulator(cache_dir: Path, version: str = SAM_CLI_VERSION) 
         wheel = next(Path(tmp).glob("aws_sam_cli-*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             try:
-                data = archive.read(_RIE_MEMBER)
+                data = archive.read(member)
             except KeyError:
-                raise UsageError(f"aws-sam-cli {version} has no {_RIE_MEMBER}") from None
-        partial = Path(tmp) / "aws-lambda-rie"
+                raise UsageError(f"aws-sam-cli {version} has no {member}") from None
+        partial = Path(tmp) / name
         partial.write_bytes(data)
         partial.chmod(0o755)
-        partial.rename(target)
+        partial.rename(target)  # atomic: a reader never sees half a binary
     return target
 
 

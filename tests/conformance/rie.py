@@ -1,9 +1,9 @@
 """AWS's Runtime Interface Emulator (RIE) for tests: find the binary, run one handler under it.
 
 The binary ships in the ``aws-sam-cli`` wheel as ``samcli/local/rapid/aws-lambda-rie-<arch>``.
-It comes from an installed ``samcli`` if there is one, else from that wheel, downloaded once with
-``pip download --no-deps`` (never installed: SAM CLI has heavy dependencies); only that one member
-is extracted, into ``~/.cache/harness/rie/<sam-version>/aws-lambda-rie-<arch>``.
+It comes from an installed ``samcli`` if there is one, else from that wheel, through the same
+download-and-extract the container tier uses (``harness.container.wheels``), cached under the
+harness's cache directory (``~/.cache/harness/rie/<sam-version>/``).
 """
 
 from __future__ import annotations
@@ -15,22 +15,23 @@ import importlib.util
 import os
 import platform
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-# The SAM CLI release whose RIE the conformance tests were written against; a newer one may
-# answer differently, so the version is pinned (override: HARNESS_RIE_SAM_VERSION).
-SAM_CLI_VERSION = "1.170.0"
+from harness.cli.image import default_cache_dir
+from harness.container.wheels import SAM_CLI_VERSION, runtime_interface_emulator
+from harness.errors import UsageError
+
+# The conformance tests were written against the RIE of the SAM CLI release the container tier
+# pins (SAM_CLI_VERSION); a newer one may answer differently (override: HARNESS_RIE_SAM_VERSION).
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 _ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
@@ -46,15 +47,6 @@ class RieBinary:
     """The aws-sam-cli version the binary came from."""
 
 
-def cache_root() -> Path:
-    """``$HARNESS_CACHE_DIR/rie``, else ``$XDG_CACHE_HOME/harness/rie``, else ``~/.cache/...``."""
-    given = os.environ.get("HARNESS_CACHE_DIR")
-    if given:
-        return Path(given) / "rie"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "harness" / "rie"
-
-
 def member_name() -> str:
     if sys.platform != "linux":
         raise RieUnavailable(f"the RIE is a Linux binary; this is {sys.platform}")
@@ -62,6 +54,10 @@ def member_name() -> str:
     if arch is None:
         raise RieUnavailable(f"no RIE build for machine {platform.machine()!r}")
     return f"samcli/local/rapid/aws-lambda-rie-{arch}"
+
+
+def _arch(member: str) -> str:
+    return member.rsplit("-", 1)[1]
 
 
 def locate(cache: Path | None = None, version: str | None = None) -> RieBinary:
@@ -76,14 +72,15 @@ def locate(cache: Path | None = None, version: str | None = None) -> RieBinary:
     if installed is not None:
         return installed
     version = version or os.environ.get("HARNESS_RIE_SAM_VERSION") or SAM_CLI_VERSION
-    target = (cache or cache_root()) / version / Path(member).name
-    if _runnable(target):
-        return RieBinary(target, version)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.parent / ".lock"):
-        if not _runnable(target):  # another process may have fetched it while we waited
-            _extract_from_wheel(_download_wheel(version, target.parent), member, target)
-    return RieBinary(target, version)
+    cache_dir = cache or default_cache_dir()
+    lock_dir = cache_dir / "rie"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(lock_dir / ".lock"):  # one download even when several test processes start
+        try:
+            path = runtime_interface_emulator(cache_dir, version, _arch(member))
+        except (UsageError, OSError, StopIteration) as exc:
+            raise RieUnavailable(f"cannot get aws-sam-cli {version}'s RIE: {exc}") from None
+    return RieBinary(path, version)
 
 
 def _from_installed_samcli(member: str) -> RieBinary | None:
@@ -106,42 +103,6 @@ def _from_installed_samcli(member: str) -> RieBinary | None:
 
 def _runnable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
-
-
-def _download_wheel(version: str, into: Path) -> Path:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--quiet", "-d", str(into),
-               f"aws-sam-cli=={version}"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RieUnavailable(f"cannot download the aws-sam-cli {version} wheel: {exc}") from None
-    wheels = sorted(into.glob(f"aws_sam_cli-{version}-*.whl"))
-    if done.returncode != 0 or not wheels:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RieUnavailable(f"cannot download the aws-sam-cli {version} wheel: {last}")
-    return wheels[0]
-
-
-def _extract_from_wheel(wheel: Path, member: str, target: Path) -> None:
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            try:
-                source = archive.open(member)
-            except KeyError:
-                raise RieUnavailable(f"{wheel.name} has no {member}") from None
-            with source, tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as out:
-                try:
-                    shutil.copyfileobj(source, out)
-                except BaseException:
-                    os.unlink(out.name)
-                    raise
-        os.chmod(out.name, 0o755)
-        os.replace(out.name, target)  # atomic: a reader never sees half a binary
-    except zipfile.BadZipFile as exc:
-        raise RieUnavailable(f"{wheel.name} is not a valid wheel: {exc}") from None
-    finally:
-        wheel.unlink(missing_ok=True)  # only the binary is kept
 
 
 @contextlib.contextmanager
