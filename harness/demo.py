@@ -5,10 +5,7 @@ Library code behind ``harness demo``; it talks to the stack only through boto3 a
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +13,7 @@ from typing import Any
 from harness.deploy import Stack
 from harness.errors import HarnessError
 from harness.features import encode_features
+from harness.scenario.http_client import HttpHelper
 
 
 @dataclass(frozen=True)
@@ -37,19 +35,6 @@ def boto_client(service: str, stack: Stack) -> Any:
     return boto3.session.Session().client(
         service, region_name=stack.region, endpoint_url=endpoint,
         aws_access_key_id="test", aws_secret_access_key="test")
-
-
-def post_json(url: str, payload: dict[str, Any], timeout: float = 60.0) -> tuple[int, bytes]:
-    """POST JSON; returns status and body for 2xx and for HTTP errors alike."""
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except urllib.error.URLError as error:
-        raise HarnessError(f"POST {url} failed: {error.reason}") from None
 
 
 def function_log_lines(stack: Stack, since_ms: int) -> list[str]:
@@ -74,12 +59,11 @@ def run_loop(stack: Stack, features: Any, labels: Any, fmt: str = "npy",
     say(f"list s3://{stack.bucket}: " + ", ".join(f"{k} ({n} B)" for k, n in listed))
     say(f"POST {stack.invoke_url}")
     started = time.perf_counter()
-    status, body = post_json(stack.invoke_url, {"bucket": stack.bucket, "key": key})
+    status, parsed = HttpHelper().post_json(stack.invoke_url,
+                                            {"bucket": stack.bucket, "key": key})
     latency_ms = (time.perf_counter() - started) * 1000
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = {"message": body[:200].decode("utf-8", "replace")}
+    if not isinstance(parsed, dict):
+        parsed = {"message": str(parsed)[:200]}
     if status != 200:
         raise HarnessError(f"POST /predict answered {status}: {parsed.get('message', parsed)}")
     predictions = list(parsed["predictions"])

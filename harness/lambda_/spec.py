@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -43,15 +42,6 @@ class FunctionSpec:
     """ImageConfig.EntryPoint: overrides the image's ENTRYPOINT when not empty."""
     image_workdir: str = ""
     """ImageConfig.WorkingDirectory: overrides the image's WORKDIR when not empty."""
-
-    @property
-    def fingerprint(self) -> str:
-        """Changes whenever code or configuration change: environments of an old one retire."""
-        blob = json.dumps([
-            self.handler, self.runtime, self.memory_mb, self.timeout_s, self.environment,
-            self.code_sha256, self.package_type, self.image_uri,
-        ])
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @property
     def log_group(self) -> str:
