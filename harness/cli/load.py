@@ -20,7 +20,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                     "upload the scenario's payload mix, replay its load with Locust in a "
                     "separate process, and write report.json and report.html with exact "
                     "latency percentiles, cold starts, throttles, GB-seconds and the projected "
-                    "monthly bill. Exit status: 0 when every SLO gate holds, 3 when one fails, "
+                    "monthly bill (a load.soak section adds request-by-request accounting, "
+                    "memory and open-file trends and a leftover check). Exit status: 0 when "
+                    "every gate holds, 3 when one fails, "
                     "130 on Ctrl-C (the partial report is still written).")
     parser.add_argument("scenario", nargs="?", type=Path,
                         help="scenario file with a load: section, e.g. scenarios/load-seed.yaml")

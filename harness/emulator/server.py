@@ -16,6 +16,7 @@ from harness.faults import FaultInjector
 from harness.lambda_.cloudwatch import LogWriter
 from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
+from harness.ledger import RequestLedger, ledger_middleware
 
 
 def _moto_app():  # type: ignore[no-untyped-def]
@@ -58,6 +59,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self.lambdas: LambdaService | None = None
         self.faults = FaultInjector()
+        self.ledger = RequestLedger()
         self._launcher: ExecutorSelector | None = None
         self._gateway: Any = None  # harness.apigw.gateway.ExecuteApiGateway, once started
         self._url = ""
@@ -84,8 +86,8 @@ class Emulator:
                                           self.config.state_dir)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
-        app = EmulatorApp(_moto_app(), self.lambdas, self._gateway,
-                          self.reset, faults=self.faults)
+        app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
+                                            self.reset, faults=self.faults), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:
@@ -109,6 +111,7 @@ class Emulator:
         if self.lambdas is not None:
             self.lambdas.reset()
         self.faults.clear()
+        self.ledger.clear()
         reset_moto()
 
     def stop(self) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import fnmatch
 import random
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 from harness.faults.model import FaultRule
+
+HISTORY = 100
 
 
 @dataclass
@@ -16,7 +19,8 @@ class _State:
     rng: random.Random
     matched: int = 0
     hits: int = 0
-    history: list[int] = field(default_factory=list)
+    history: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    """The last hit calls' numbers (bounded: a soak hits a rule thousands of times)."""
 
 
 def _glob(pattern: str | None, value: str | None) -> bool:
@@ -87,4 +91,4 @@ class FaultInjector:
         """Each rule with how many calls matched it and which of them it hit."""
         with self._lock:
             return [{**s.rule.to_json(), "matched": s.matched, "hits": s.hits,
-                     "hit_calls": list(s.history[-100:])} for s in self._rules.values()]
+                     "hit_calls": list(s.history)} for s in self._rules.values()]

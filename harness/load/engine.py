@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.ledger import HEADER as LEDGER_HEADER
 from harness.load.plan import RunPlan, quota
 from harness.load.stats import LoadStats, classify
 
@@ -82,6 +83,7 @@ def make_user_class(plan: RunPlan, stats: LoadStats, tickets: Tickets) -> type:
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     bodies = [str(r["body"]).encode() for r in plan.requests]
     contexts = [{"expect": r["expect"], "s3_reads": int(r["s3_reads"])} for r in plan.requests]
+    track = plan.track_requests
     if plan.arrival_rate:
         wait = constant_throughput(plan.arrival_rate / plan.users)
     elif plan.think_time_s[0] == plan.think_time_s[1]:
@@ -102,16 +104,21 @@ def make_user_class(plan: RunPlan, stats: LoadStats, tickets: Tickets) -> type:
             if number is None:
                 raise StopUser
             slot = number % len(bodies)
+            headers, context = _HEADERS, contexts[slot]
+            if track:  # the ticket number goes along so both sides can account for it
+                headers = {**_HEADERS, LEDGER_HEADER: str(number)}
+                context = {**context, "request_id": number}
             stats.note_sent()
             started = time.perf_counter()
             try:
                 # bytes go out as they are (geventhttpclient takes them; the hint says str)
                 self.client.request("POST", path, data=bodies[slot],  # type: ignore[arg-type]
-                                    headers=_HEADERS, name=f"POST {parts.path}",
-                                    context=contexts[slot])
+                                    headers=headers, name=f"POST {parts.path}",
+                                    context=context)
             except Exception as error:  # noqa: BLE001 - outside Locust's list: no request event
                 stats.record(time.time(), (time.perf_counter() - started) * 1000,
-                             classify(0, error), contexts[slot]["expect"])
+                             classify(0, error), context["expect"],
+                             request_id=context.get("request_id"))
                 tickets.done += 1
 
     return ScenarioUser
@@ -124,7 +131,8 @@ def recorder(stats: LoadStats, tickets: Tickets) -> Callable[..., None]:
         status = int(getattr(response, "status_code", 0) or 0)
         ctx = context or {}
         stats.record(time.time(), float(response_time), classify(status, exception),
-                     ctx.get("expect", "2xx"), int(ctx.get("s3_reads", 0)))
+                     ctx.get("expect", "2xx"), int(ctx.get("s3_reads", 0)),
+                     ctx.get("request_id"))
         tickets.done += 1
     return on_request
 

@@ -31,6 +31,8 @@ class RunPlan:
     report_interval_s: float = 1.0
     """How often a worker sends its statistics window to the master."""
     progress_interval_s: float = 0.5
+    track_requests: bool = False
+    """Tag each request with its number (X-Harness-Request-Id) and keep every outcome by it."""
     worker_command: tuple[str, ...] = field(default_factory=tuple)
     """How to start a local worker (argv without master address); empty: the default."""
 

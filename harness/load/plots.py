@@ -1,7 +1,8 @@
 """The HTML report: four plots (PNG files next to it, and embedded) and the figures as tables.
 
 Plots: latency over time (p50/p95/p99 per second), the latency histogram, throughput (answers
-per second, errors stacked), and execution environments alive over time with cold starts.
+per second, errors stacked), and execution environments alive over time with cold starts; a
+soak adds the harness's memory, open files and threads against requests answered.
 """
 
 from __future__ import annotations
@@ -126,9 +127,28 @@ def environments(report: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def resources(report: dict[str, Any]) -> bytes:
+    fig, ax = _figure()
+    samples = report["soak"]["samples"]
+    answered = [s["answered"] for s in samples]
+    ax.plot(answered, [s["rss_mb"] for s in samples], label="harness memory (MB)",
+            color="tab:blue")
+    ax.set(title="Harness resources over the soak", xlabel="requests answered",
+           ylabel="resident memory (MB)")
+    ax2 = ax.twinx()
+    ax2.plot(answered, [s["fds"] for s in samples], label="open files", color="tab:green")
+    ax2.plot(answered, [s["threads"] for s in samples], label="threads", color="tab:purple")
+    ax2.set_ylabel("open files, threads")
+    ax2.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0)
+    lines = ax.get_lines() + ax2.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], loc="lower right")
+    return _png(fig)
+
+
 _MAKERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
     "latency_over_time": latency_over_time, "latency_histogram": latency_histogram,
-    "throughput": throughput, "environments": environments,
+    "throughput": throughput, "environments": environments, "resources": resources,
 }
 
 
@@ -136,7 +156,8 @@ def write_plots(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     """Every plot as a PNG file in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name in PLOTS:
+    names = [*PLOTS, "resources"] if report.get("soak") else list(PLOTS)
+    for name in names:
         path = out_dir / f"{name}.png"
         path.write_bytes(_MAKERS[name](report))
         paths[name] = path

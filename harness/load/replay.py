@@ -20,11 +20,16 @@ from typing import Any
 
 from harness.config import EmulatorConfig
 from harness.deploy import Stack, Target, default_build_dir, deploy
+from harness.errors import UsageError
+from harness.faults.client import FaultClient
+from harness.faults.model import FaultRule
+from harness.leftovers import Baseline, leftovers
 from harness.load.generator import run_generator
 from harness.load.harness_side import HarnessSide, unavailable
 from harness.load.payloads import PayloadSet, draw_payloads, n_features_of, upload
 from harness.load.plan import RunPlan
 from harness.load.progress import ProgressLine
+from harness.load.resources import ResourceSampler
 from harness.load.scenario_file import LoadScenario
 from harness.load.stats import LoadStats
 
@@ -128,11 +133,51 @@ def set_reserved_concurrency(target: Target, stack: Stack, reserved: int | None)
                                      ReservedConcurrentExecutions=reserved)
 
 
+@contextmanager
+def _faults_on(rules: tuple[FaultRule, ...], emulator: Any, endpoint: str,
+               say: Say) -> Iterator[list[dict[str, Any]]]:
+    """The scenario's fault rules switched on for the block; yields their hit counts after."""
+    report: list[dict[str, Any]] = []
+    if not rules:
+        yield report
+        return
+    client = None if emulator is not None else FaultClient(endpoint)
+    if client is None:
+        for rule in rules:
+            emulator.faults.add(rule)
+    else:
+        client.add(*(rule.to_json() for rule in rules))
+    say(f"faults on: {len(rules)} rule(s) " + ", ".join(_fault_text(r) for r in rules))
+    try:
+        yield report
+    finally:
+        mine = {rule.id for rule in rules}
+        found = emulator.faults.report() if client is None else client.report()
+        report.extend(item for item in found if item.get("id") in mine)
+        for rule in rules:
+            if client is None:
+                emulator.faults.remove(rule.id)
+            else:
+                client.remove(rule.id)
+
+
+def _fault_text(rule: FaultRule) -> str:
+    what = rule.error or rule.kind
+    how = f"calls {list(rule.calls)}" if rule.calls else f"rate {rule.rate:g}"
+    return f"{rule.target} {what} ({how})"
+
+
 def replay(scenario: LoadScenario, options: LoadOptions, say: Say) -> Replay:
     """Deploy, upload the payload mix, run the generator, gather both sides' figures."""
     from harness.package import build_package
 
     spec = scenario.load
+    if spec.soak is not None and options.endpoint_url is not None:
+        raise UsageError(f"{scenario.path}: a soak (load.soak) needs the embedded emulator, "
+                         "whose request ledger and memory it reads in this process; "
+                         "drop --endpoint-url")
+    baseline = Baseline.now() if spec.soak is not None else None
+    extra: dict[str, Any] = {}
     with _target(options, say) as (endpoint, emulator):
         target = Target(endpoint_url=endpoint)
         say("building the function package (training the model if needed)")
@@ -146,19 +191,32 @@ def replay(scenario: LoadScenario, options: LoadOptions, say: Say) -> Replay:
             f"{uploads} feature files uploaded (seed {spec.seed})")
         plan = _plan(scenario, options, stack, payloads)
         side = HarnessSide(emulator.lambdas, stack.function_name).start() if emulator else None
+        sampler = None
+        if spec.soak is not None:
+            ledger = emulator.ledger
+            sampler = ResourceSampler(lambda: len(ledger), spec.soak.sample_interval_s).start()
         workdir = options.out_dir
-        try:
-            outcome = _run(plan, workdir, side, options.progress)
-        finally:
-            if side is not None:
-                side.stop()
+        with _faults_on(scenario.faults, emulator, endpoint, say) as fault_report:
+            try:
+                outcome = _run(plan, workdir, side, options.progress)
+            finally:
+                if side is not None:
+                    side.stop()
+                samples = sampler.stop() if sampler is not None else []
+        if scenario.faults:
+            extra["faults"] = fault_report
+        if spec.soak is not None:
+            extra["soak"] = {"ledger": emulator.ledger.snapshot(), "samples": samples}
         stats = LoadStats.from_wire(outcome.result["stats"])
         started = float(outcome.result["started"])
         harness = side.summary(started) if side is not None else unavailable(
             "the target is an external endpoint: no REPORT listener; cold starts, durations, "
             "memory and environments are not measured from the harness side")
+    if baseline is not None:
+        # everything the run started is stopped by now: what is still here was left behind
+        extra["soak"]["leftovers"] = leftovers(baseline, all_threads=True)
     return Replay(scenario, options, stack, payloads, uploads, plan, outcome.result,
-                  outcome.interrupted, stats, harness, workdir, outcome.log_path)
+                  outcome.interrupted, stats, harness, workdir, outcome.log_path, extra)
 
 
 def _plan(scenario: LoadScenario, options: LoadOptions, stack: Stack,
@@ -170,7 +228,7 @@ def _plan(scenario: LoadScenario, options: LoadOptions, stack: Stack,
         duration_s=spec.duration_s, think_time_s=spec.think_time_s,
         arrival_rate=spec.arrival_rate, timeout_s=spec.timeout_s, workers=options.workers,
         remote_workers=options.remote_workers, master_bind=options.master_bind,
-        master_port=options.master_port)
+        master_port=options.master_port, track_requests=spec.soak is not None)
 
 
 def _run(plan: RunPlan, workdir: Path, side: HarnessSide | None, show: bool) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from harness.load.cost import Usage, cost_report, gb_seconds
 from harness.load.replay import Replay
 from harness.load.slo import GateResult, accounting_gate, evaluate
+from harness.load.soak import account, gates, trends
 
 REPORT_VERSION = 1
 
@@ -57,7 +58,8 @@ def build_report(replay: Replay) -> dict[str, Any]:
         "throttle_rate": (client_429 + lambda_throttles) / sent if sent else None,
         "monthly_cost_usd": cost.projected_monthly_usd,
     }
-    gates = [*evaluate(spec.slo, figures), accounting_gate(sent, summary["lost"])]
+    soak, soak_gates = soak_section(replay)
+    gates = [*evaluate(spec.slo, figures), accounting_gate(sent, summary["lost"]), *soak_gates]
     cpu_s = float(replay.result.get("generator_cpu_s", 0.0))
     return {
         "version": REPORT_VERSION,
@@ -90,9 +92,37 @@ def build_report(replay: Replay) -> dict[str, Any]:
                       "note": "through API Gateway a Lambda throttle reaches the client as a "
                               "500; lambda_throttled counts them from the harness side"},
         "harness": harness,
+        "faults": replay.extra.get("faults", []),
+        "soak": soak,
         "cost": {**cost.to_dict(), "lambda_basis": basis},
         "slo": {"gates": [g.to_dict() for g in gates], "passed": all(g.passed for g in gates)},
     }
+
+
+FLAT = ("after the first {warmup:.0%} of the samples (warm-up), the median of the last quarter "
+        "of the samples minus the median of the first quarter is at most the allowed growth")
+
+
+def soak_section(replay: Replay) -> tuple[dict[str, Any] | None, list[GateResult]]:
+    """The soak block of the report and its gates; (None, []) when the run was no soak."""
+    data, checks = replay.extra.get("soak"), replay.scenario.load.soak
+    if data is None or checks is None:
+        return None, []
+    plan = replay.plan
+    complete = plan.request_count is not None and replay.result.get("reason") == "requests"
+    accounting = account(replay.stats.sent, replay.stats.outcomes, data["ledger"],
+                         range(plan.request_count) if complete and plan.request_count else None)
+    resource_trends = trends(data["samples"], checks)
+    left = list(data.get("leftovers", []))
+    section = {
+        "accounting": accounting.to_dict(),
+        "resources": {t.series: t.to_dict() for t in resource_trends},
+        "flat_means": FLAT.format(warmup=checks.warmup),
+        "samples": [asdict(sample) for sample in data["samples"]],
+        "leftovers": left,
+        "checks": asdict(checks),
+    }
+    return section, gates(accounting, resource_trends, left)
 
 
 def _iso(epoch: float) -> str:
@@ -158,6 +188,8 @@ def summary_table(report: dict[str, Any]) -> str:
                       f"{report['throttles']['lambda_throttled']:,})"),
     ]
     rows += _harness_rows(harness)
+    rows += _fault_rows(report.get("faults") or [])
+    rows += _soak_rows(report.get("soak"))
     rows += cost_rows(cost)
     gen = report["generator"]
     rows.append(("generator", f"{gen['mode']}, {gen['workers']} workers, CPU {gen['cpu_s']:.1f} s"
@@ -185,6 +217,34 @@ def _harness_rows(harness: dict[str, Any]) -> list[tuple[str, str]]:
         ("environments", f"peak {harness['environments_peak']}  used "
                          f"{harness['environments_used']}"),
     ]
+
+
+def _fault_rows(faults: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [("fault", f"{f['id']}: {f['target']} {f.get('error') or f['kind']} hit "
+                      f"{f['hits']:,} of {f['matched']:,} matching calls") for f in faults]
+
+
+def _soak_rows(soak: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if soak is None:
+        return []
+    acc = soak["accounting"]
+    rows = [("soak ledger", f"sent {acc['sent']:,}  outcomes {acc['outcomes']:,}  lost "
+                            f"{acc['lost']}  answered twice {acc['answered_twice']}  received "
+                            f"twice {acc['server_duplicates']}  mismatched {acc['mismatched']}"
+                            f"  (emulator saw {acc['server_received']:,} ids)")]
+    names = {"rss_mb": "soak memory", "fds": "soak open files", "threads": "soak threads"}
+    for series, item in soak["resources"].items():
+        if item["growth"] is None:
+            rows.append((names[series], item["note"]))
+            continue
+        unit = " MB" if series == "rss_mb" else ""
+        rows.append((names[series], f"{item['first']:g}{unit} -> {item['last']:g}{unit} "
+                                    f"(growth {item['growth']:+g}{unit}, allowed "
+                                    f"{item['allowed']:g}; slope {item['per_10k_requests']:+g}"
+                                    f"{unit} per 10k requests; peak {item['peak']:g}{unit})"))
+    left = soak["leftovers"]
+    rows.append(("soak leftovers", "none" if not left else "; ".join(left)))
+    return rows
 
 
 def cost_rows(cost: dict[str, Any]) -> list[tuple[str, str]]:

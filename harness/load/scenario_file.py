@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.deploy import StackSpec
-from harness.errors import ScenarioError
+from harness.errors import ScenarioError, UsageError
+from harness.faults.model import FaultRule, parse_rule
 from harness.load.spec import LoadSpec, parse_load_section
 from harness.scenario.source import line_of, read_yaml
 
@@ -24,6 +25,8 @@ class LoadScenario:
     stack: StackSpec
     load: LoadSpec
     description: str = ""
+    faults: tuple[FaultRule, ...] = ()
+    """Fault rules switched on for the whole replay (embedded emulator only)."""
 
 
 def read_load_scenario(path: Path | str) -> LoadScenario:
@@ -38,8 +41,36 @@ def read_load_scenario(path: Path | str) -> LoadScenario:
                             path=shown, line=1)
     load = parse_load_section(document["load"], shown, line_of(document, "load"))
     stack = _stack(document.get("stack"), shown, line_of(document, "stack"))
+    faults = _faults(document.get("faults"), shown, line_of(document, "faults"))
     return LoadScenario(name=str(document.get("scenario") or Path(path).stem), path=shown,
-                        stack=stack, load=load, description=str(document.get("description", "")))
+                        stack=stack, load=load, description=str(document.get("description", "")),
+                        faults=faults)
+
+
+def _faults(data: Any, path: str, line: int | None) -> tuple[FaultRule, ...]:
+    """The ``faults:`` rules, each checked as the emulator checks them (docs/scenarios.md)."""
+    from harness.scenario.loader import plain
+
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise ScenarioError("'faults' must be a list of fault rules", path=path, line=line)
+    rules = []
+    for index, raw in enumerate(data):
+        at = line_of(data, index) or line
+        if "${" in str(plain(raw)):
+            raise ScenarioError(f"faults[{index}]: variables are not expanded in load files; "
+                                "leave 'bucket' or 'function' out to match every one",
+                                path=path, line=at)
+        rule = plain(raw)
+        if isinstance(rule, dict):
+            rule.setdefault("id", f"fault-{index + 1}")  # fixed ids: the same hits each run
+        try:
+            rules.append(parse_rule(rule))
+        except UsageError as error:
+            raise ScenarioError(f"faults[{index}]: {error.message}", path=path,
+                                line=at) from None
+    return tuple(rules)
 
 
 def _stack(data: Any, path: str, line: int | None) -> StackSpec:

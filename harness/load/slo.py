@@ -31,6 +31,8 @@ def _fmt(value: float, unit: str) -> str:
         return f"{value:.2f} ms"
     if unit == "share":
         return f"{value:.2%}"
+    if unit == "MB":
+        return f"{value:.1f} MB"
     if unit == "usd":
         return f"${value:,.2f}"
     return f"{value:g}"

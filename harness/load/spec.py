@@ -72,6 +72,19 @@ class CostModel:
 
 
 @dataclass(frozen=True)
+class SoakChecks:
+    """A soak's extra checks: every request accounted for by id on both sides, resources flat,
+    nothing left running (docs/load.md, "Soak")."""
+
+    sample_interval_s: float = 1.0
+    warmup: float = 0.2
+    """Share of the resource samples left out at the start."""
+    max_rss_growth_mb: float = 16.0
+    max_fd_growth: float = 8.0
+    max_thread_growth: float = 8.0
+
+
+@dataclass(frozen=True)
 class LoadSpec:
     """One load scenario: how many users, how long, what they send, what must hold."""
 
@@ -87,6 +100,7 @@ class LoadSpec:
     payloads: PayloadMix = field(default_factory=PayloadMix)
     slo: SloGates = field(default_factory=SloGates)
     cost: CostModel = field(default_factory=CostModel)
+    soak: SoakChecks | None = None
     source: str = ""
     """The scenario file this came from."""
 
@@ -223,10 +237,12 @@ def _architecture(value: Any) -> str:
 
 # -- the section ----------------------------------------------------------------------------------
 _LOAD_KEYS = ("users", "spawn_rate", "requests", "duration", "arrival_rate", "think_time",
-              "timeout", "reserved_concurrency", "seed", "payloads", "slo", "cost")
+              "timeout", "reserved_concurrency", "seed", "payloads", "slo", "cost", "soak")
 _PAYLOAD_KEYS = ("distinct", "rows", "formats", "invalid_share")
 _SLO_KEYS = ("p50_ms", "p95_ms", "p99_ms", "error_rate", "throttle_rate", "monthly_cost_usd")
 _COST_KEYS = ("architecture", "s3_puts_per_request", "s3_lists_per_request")
+_SOAK_KEYS = ("sample_interval", "warmup", "max_rss_growth_mb", "max_fd_growth",
+              "max_thread_growth")
 
 
 def parse_load_section(data: Any, path: str, line: int | None = None) -> LoadSpec:
@@ -258,6 +274,7 @@ def parse_load_section(data: Any, path: str, line: int | None = None) -> LoadSpe
         payloads=_payload_mix(fields.sub("payloads", _PAYLOAD_KEYS)),
         slo=_slo(fields.sub("slo", _SLO_KEYS)),
         cost=_cost(fields.sub("cost", _COST_KEYS)),
+        soak=_soak(fields),
         source=path,
     )
 
@@ -298,3 +315,27 @@ def _cost(fields: _Fields | None) -> CostModel:
     )
 
 
+
+
+def _soak(load: _Fields) -> SoakChecks | None:
+    if "soak" not in load.data or load.data["soak"] is False:
+        return None
+    default = SoakChecks()
+    if load.data["soak"] is None or load.data["soak"] is True:
+        return default  # ``soak:`` with nothing under it, or ``soak: true``: the defaults
+    fields = load.sub("soak", _SOAK_KEYS)
+    assert fields is not None
+    warmup = fields.get("warmup", _share, default.warmup)
+    if warmup >= 1:
+        raise fields.error("warmup", "'load.soak.warmup' must be below 1: it is the share of "
+                                     "samples left out at the start")
+    return SoakChecks(
+        sample_interval_s=fields.get("sample_interval", parse_duration,
+                                     default.sample_interval_s),
+        warmup=warmup,
+        max_rss_growth_mb=fields.get("max_rss_growth_mb", _non_negative,
+                                     default.max_rss_growth_mb),
+        max_fd_growth=fields.get("max_fd_growth", _non_negative, default.max_fd_growth),
+        max_thread_growth=fields.get("max_thread_growth", _non_negative,
+                                     default.max_thread_growth),
+    )

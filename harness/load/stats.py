@@ -97,15 +97,19 @@ class LoadStats:
         # Coarse running histogram for the live line: percentiles of the exact one can take
         # a while to walk, and the live line is redrawn twice a second.
         self.live = new_histogram(SECOND_DIGITS) if live else None
+        self.outcomes: list[tuple[int, str]] = []
+        """(request id, kind) of each tracked request (soak accounting), in completion order."""
 
     # -- recording ------------------------------------------------------------------------------
     def note_sent(self, count: int = 1) -> None:
         self.sent += count
 
     def record(self, end_time: float, latency_ms: float, kind: str, expected: str = "2xx",
-               s3_reads: int = 0) -> None:
+               s3_reads: int = 0, request_id: int | None = None) -> None:
         """One completed request: when it ended (epoch s), how long it took, what came back."""
         value = to_us(latency_ms)
+        if request_id is not None:
+            self.outcomes.append((request_id, kind))
         self.kinds[kind] += 1
         if kind != expected:
             self.unexpected += 1
@@ -127,6 +131,7 @@ class LoadStats:
         self.kinds.update(other.kinds)
         self.unexpected += other.unexpected
         self.s3_gets += other.s3_gets
+        self.outcomes.extend(other.outcomes)
         _add(self.latency, other.latency)
         self.latency_sum_us += other.latency_sum_us
         for second, figures in other.seconds.items():
@@ -147,6 +152,7 @@ class LoadStats:
         window.latency, self.latency = self.latency, new_histogram()
         window.latency_sum_us, self.latency_sum_us = self.latency_sum_us, 0
         window.seconds, self.seconds = self.seconds, {}
+        window.outcomes, self.outcomes = self.outcomes, []
         return window
 
     # -- figures -------------------------------------------------------------------------------
@@ -215,6 +221,7 @@ class LoadStats:
             "seconds": {str(s): {"count": f.count, "kinds": dict(f.kinds),
                                  "latency": _encode(f.latency)}
                         for s, f in self.seconds.items()},
+            "outcomes": [[request_id, kind] for request_id, kind in self.outcomes],
         }
 
     @classmethod
@@ -226,6 +233,7 @@ class LoadStats:
         stats.s3_gets = int(data["s3_gets"])
         stats.latency = _decode(data["latency"], DIGITS)
         stats.latency_sum_us = int(data.get("latency_sum_us", 0))
+        stats.outcomes = [(int(i), str(k)) for i, k in data.get("outcomes", ())]
         for key, figures in data["seconds"].items():
             second = Second(int(figures["count"]), Counter(figures["kinds"]),
                             _decode(figures["latency"], SECOND_DIGITS))

@@ -67,6 +67,16 @@ load:
     ("scenario: x\n", 1, "no 'load:' section"),
     ("load: [1, 2]\n", 1, "must be a mapping"),
     ("load:\n  users: 2\n requests: 3\n", 3, "not valid YAML"),
+    ("load:\n  users: 1\n  requests: 1\n  soak: {warmup: 1}\n", 4, "must be below 1"),
+    ("load:\n  users: 1\n  requests: 1\n  soak:\n    max_rss: 3\n", 5,
+     "unknown key 'load.soak.max_rss'"),
+    ("load:\n  users: 1\n  requests: 1\n  soak: {max_fd_growth: -1}\n", 4, "number >= 0"),
+    ("faults: {target: s3}\nload:\n  users: 1\n  requests: 1\n", 1, "list of fault rules"),
+    ("faults:\n  - {target: s3, kind: error, error: Oops}\nload:\n  users: 1\n  requests: 1\n",
+     2, "faults[0]: s3 error must be one of"),
+    ("faults:\n  - {target: s3, kind: latency, latency_ms: 5}\n  - {target: s3, kind: error, "
+     "error: SlowDown, bucket: '${stack.bucket}'}\nload:\n  users: 1\n  requests: 1\n", 3,
+     "variables are not expanded"),
 ])
 def test_mistakes_name_the_file_and_line(tmp_path: Path, body: str, line: int,
                                          words: str) -> None:
@@ -85,7 +95,8 @@ def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("name", ["load-seed.yaml", "load-10k.yaml", "load-burst.yaml"])
+@pytest.mark.parametrize("name", ["load-seed.yaml", "load-10k.yaml", "load-burst.yaml",
+                                  "soak.yaml"])
 def test_shipped_load_scenarios_parse(name: str) -> None:
     scenario = read_load_scenario(SCENARIOS / name)
     assert scenario.load.users >= 1
@@ -98,3 +109,38 @@ def test_the_10k_scenario_sends_at_least_ten_thousand_requests() -> None:
 def test_the_burst_scenario_has_more_users_than_reserved_concurrency() -> None:
     spec = read_load_scenario(SCENARIOS / "load-burst.yaml").load
     assert spec.reserved_concurrency is not None and spec.users > spec.reserved_concurrency
+
+
+def test_a_soak_section_and_faults_are_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, """\
+faults:
+  - {target: s3, kind: error, error: SlowDown, operations: [GetObject], rate: 0.5}
+  - {target: lambda, kind: crash, rate: 0.01, id: mine}
+load:
+  users: 1
+  requests: 5
+  soak: {sample_interval: 500ms, warmup: 0.1, max_rss_growth_mb: 4}
+""")
+    scenario = read_load_scenario(path)
+    soak = scenario.load.soak
+    assert soak is not None
+    assert (soak.sample_interval_s, soak.warmup, soak.max_rss_growth_mb) == (0.5, 0.1, 4.0)
+    assert soak.max_fd_growth == 8.0  # the default
+    # rules without an id get a fixed one, so a seeded run hits the same calls every time
+    assert [r.id for r in scenario.faults] == ["fault-1", "mine"]
+    assert scenario.faults[0].operations == ("GetObject",) and scenario.faults[0].rate == 0.5
+
+
+@pytest.mark.parametrize(("text", "on"), [("", False), ("  soak:\n", True),
+                                          ("  soak: true\n", True), ("  soak: false\n", False)])
+def test_soak_is_off_unless_asked_for(tmp_path: Path, text: str, on: bool) -> None:
+    path = _write(tmp_path, "load:\n  users: 1\n  requests: 1\n" + text)
+    assert (read_load_scenario(path).load.soak is not None) is on
+
+
+def test_the_soak_scenario_is_a_soak_of_ten_thousand_mixed_requests_with_faults() -> None:
+    scenario = read_load_scenario(SCENARIOS / "soak.yaml")
+    assert scenario.load.soak is not None and (scenario.load.requests or 0) >= 10_000
+    assert 0.2 <= scenario.load.payloads.invalid_share < 1
+    assert {r.target for r in scenario.faults} == {"s3", "lambda"}
+    assert all(r.rate < 1 for r in scenario.faults)
