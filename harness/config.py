@@ -68,6 +68,9 @@ class EmulatorConfig:
     """Where unpacked function code and other caches live."""
     log_to_console: bool = False
     """Stream function logs (START/END/REPORT and output) to stderr."""
+    log_events_per_stream: int = 20_000
+    """CloudWatch Logs events kept per log stream; older ones are dropped (a long-running
+    emulator would otherwise grow by every invocation's START/END/REPORT lines)."""
     lambda_: LambdaConfig = field(default_factory=LambdaConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
 
@@ -99,6 +102,9 @@ class EmulatorConfig:
                 port=int(env.get("HARNESS_PORT", base.port)),
                 region=env.get("HARNESS_REGION", base.region),
                 state_dir=Path(env.get("HARNESS_STATE_DIR", str(base.state_dir))),
+                log_events_per_stream=_at_least(1, int(env.get(
+                    "HARNESS_LOG_EVENTS_PER_STREAM", base.log_events_per_stream)),
+                    "HARNESS_LOG_EVENTS_PER_STREAM"),
                 lambda_=lam,
                 gateway=_gateway_from_env(env, base.gateway),
             )

@@ -81,7 +81,8 @@ class Emulator:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        writer = LogWriter(echo=sys.stderr if self.config.log_to_console else None)
+        writer = LogWriter(echo=sys.stderr if self.config.log_to_console else None,
+                           max_events_per_stream=self.config.log_events_per_stream)
         self._launcher = ExecutorSelector(lambda: self.url, self.config.lambda_,
                                           self.config.state_dir)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)

@@ -6,7 +6,7 @@ import queue
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from harness.lambda_.environment import InvokeRecord
 from harness.lambda_.launcher import log_stream_name
@@ -31,8 +31,9 @@ class LogWriter:
     backend, which the emulator calls before it serves any Logs API request (read your writes).
     """
 
-    def __init__(self, echo: TextIO | None = None) -> None:
+    def __init__(self, echo: TextIO | None = None, max_events_per_stream: int = 20_000) -> None:
         self._echo = echo
+        self._max_events = max_events_per_stream
         self._queue: queue.Queue[tuple[FunctionSpec, str, list[str], int] | None] = queue.Queue()
         self._streams: set[tuple[str, str, str, str]] = set()
         self._thread = threading.Thread(target=self._ship, name="lambda-logs", daemon=True)
@@ -74,6 +75,7 @@ class LogWriter:
             self._streams.add(key)
         backend.put_log_events(spec.log_group, stream,
                                [{"timestamp": now, "message": line} for line in lines])
+        trim_stream(backend.groups[spec.log_group].streams[stream], self._max_events)
         if self._echo is not None:
             for line in lines:
                 print(f"[{spec.name}] {line}", file=self._echo)
@@ -83,6 +85,19 @@ class LogWriter:
         """Drop the cache of created streams (after a reset of moto's state)."""
         self.flush()
         self._streams.clear()
+
+
+def trim_stream(stream: Any, keep: int) -> int:
+    """Drop the oldest events of a moto log stream beyond ``keep``; how many were dropped.
+
+    Trims in steps of a tenth of ``keep`` so that the list is not shifted on every write.
+    """
+    events = stream.events
+    if len(events) <= keep + keep // 10:
+        return 0
+    dropped = len(events) - keep
+    del events[:dropped]
+    return dropped
 
 
 def console_writer() -> LogWriter:

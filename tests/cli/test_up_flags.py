@@ -114,9 +114,16 @@ def test_from_env_reads_the_integration_timeout():
     assert config.gateway.integration_timeout_s == 1.5
 
 
+def test_from_env_reads_the_log_events_kept_per_stream():
+    assert EmulatorConfig.from_env({}).log_events_per_stream == 20_000
+    config = EmulatorConfig.from_env({"HARNESS_LOG_EVENTS_PER_STREAM": "500"})
+    assert config.log_events_per_stream == 500
+
+
 @pytest.mark.parametrize("environ", [{"HARNESS_ACCOUNT_CONCURRENCY": "0"},
                                      {"HARNESS_ACCOUNT_CONCURRENCY": "many"},
-                                     {"HARNESS_INTEGRATION_TIMEOUT": "-1"}])
+                                     {"HARNESS_INTEGRATION_TIMEOUT": "-1"},
+                                     {"HARNESS_LOG_EVENTS_PER_STREAM": "0"}])
 def test_bad_environment_values_are_usage_errors(environ):
     with pytest.raises(UsageError):
         EmulatorConfig.from_env(environ)

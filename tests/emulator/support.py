@@ -150,11 +150,12 @@ class OwnEmulator:
 
 @contextmanager
 def own_emulator(tmp_path: Path, *, lambda_: LambdaConfig | None = None,
-                 gateway: GatewayConfig | None = None) -> Iterator[OwnEmulator]:
+                 gateway: GatewayConfig | None = None,
+                 **settings: Any) -> Iterator[OwnEmulator]:
     """An emulator of its own, for settings the session's emulator must not have."""
     config = EmulatorConfig(port=0, state_dir=tmp_path / "own-state",
                             lambda_=lambda_ or LambdaConfig(),
-                            gateway=gateway or GatewayConfig())
+                            gateway=gateway or GatewayConfig(), **settings)
     with Emulator(config) as emulator:
         own = OwnEmulator(emulator)
         try:

@@ -196,3 +196,19 @@ def test_request_body_over_10_mb_to_api_gateway_is_413(harness_endpoint):
     status, _headers, _raw = raw_request(url, "POST", [("Content-Type", "text/plain")],
                                          b"x" * limit)
     assert status == 403
+
+
+def test_log_streams_keep_their_newest_events_up_to_the_limit(tmp_path):
+    """A long-running emulator does not grow by every invocation's log lines forever."""
+    with own_emulator(tmp_path, log_events_per_stream=20) as own:
+        name = own.create_function()
+        lam, logs = own.client("lambda"), own.client("logs")
+        ids = [lam.invoke(FunctionName=name, Payload=b"{}")["ResponseMetadata"]["RequestId"]
+               for _ in range(12)]
+        messages = wait_for(lambda: [m for m in log_messages(logs, name)
+                                     if ids[-1] in m and m.startswith("REPORT")]
+                            and log_messages(logs, name))
+        # START, END and REPORT per call: 12 calls are well past 20 events
+        assert 20 <= len(messages) <= 22, messages
+        assert messages[-1].startswith(f"REPORT RequestId: {ids[-1]}")
+        assert not any(ids[0] in m for m in messages)
