@@ -9,9 +9,10 @@ from typing import Any, Protocol
 
 from harness.emulator.errors import lambda_error_response
 from harness.emulator.lambda_routes import handle_invoke, match_invoke
+from harness.emulator.openapi import OPENAPI_PATH, emulator_openapi
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
 from harness.errors import AwsError, UsageError
-from harness.faults import FaultInjector, parse_rule
+from harness.faults import FaultInjector, parse_rules
 from harness.faults import s3 as s3_faults
 from harness.http import HttpResponse
 from harness.lambda_.service import LambdaService
@@ -86,7 +87,7 @@ class EmulatorApp:
     def _faults_endpoint(self, method: str, path: str, body: bytes) -> HttpResponse:
         """GET lists rules and their hits; POST adds {rule} or {"rules": [...]}; DELETE clears."""
         rule_id = path[len("/_harness/faults/"):] if path.startswith("/_harness/faults/") else ""
-        if method == "GET":
+        if method == "GET" and not rule_id:
             return HttpResponse.json(200, {"rules": self._faults.report()})
         if method == "DELETE":
             if rule_id:
@@ -95,12 +96,12 @@ class EmulatorApp:
             self._faults.clear()
             return HttpResponse.json(200, {"removed": "all"})
         if method != "POST" or rule_id:
-            return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"})
+            allow = "DELETE" if rule_id else "GET, POST, DELETE"
+            return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
+                                     (("Allow", allow),))
         try:
-            payload = json.loads(body or b"{}")
-            raw = payload.get("rules", [payload]) if isinstance(payload, dict) else payload
-            rules = [parse_rule(item) for item in raw]
-        except (ValueError, AttributeError, TypeError) as error:
+            rules = parse_rules(json.loads(body or b"{}"))
+        except (ValueError, RecursionError) as error:
             return HttpResponse.json(400, {"message": f"fault rules must be JSON: {error}"})
         except UsageError as error:
             return HttpResponse.json(400, {"message": error.message})
@@ -113,6 +114,11 @@ class EmulatorApp:
                 return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
                                          (("Allow", "GET, HEAD"),))
             return self._health()
+        if path == OPENAPI_PATH:
+            if method not in ("GET", "HEAD"):
+                return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
+                                         (("Allow", "GET, HEAD"),))
+            return HttpResponse.json(200, emulator_openapi())
         if path == "/_harness/faults" or path.startswith("/_harness/faults/"):
             return self._faults_endpoint(method, path, body)
         if path == "/_harness/reset":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import parse_qs, unquote
 
 from harness.errors import AwsError, InvalidRequestContentError
@@ -18,18 +19,25 @@ def match_invoke(method: str, path: str) -> str | None:
     return unquote(match.group("name")) if match else None
 
 
+def _header(request: HttpRequest, name: str, default: str) -> str:
+    value = request.header(name)
+    return default if value is None else value
+
+
 def handle_invoke(service: LambdaService, request: HttpRequest, function: str,
                   region: str | None) -> HttpResponse:
     if request.method != "POST":
         from harness.emulator.errors import lambda_error_response
 
-        return lambda_error_response(AwsError(
+        refused = lambda_error_response(AwsError(
             f"{request.method} is not supported on {request.path}; Invoke is POST",
             code="MethodNotAllowedException", status=405))
-    query = parse_qs(request.query_string)
+        return replace(refused, headers=(*refused.headers, ("Allow", "POST")))
+    query = parse_qs(request.query_string, keep_blank_values=True)  # Qualifier= is refused
     qualifier = query.get("Qualifier", [None])[0]
-    invocation_type = request.header("X-Amz-Invocation-Type") or "RequestResponse"
-    log_type = request.header("X-Amz-Log-Type") or "None"
+    # Defaults only when absent: an empty value is not one of the values, and is refused.
+    invocation_type = _header(request, "X-Amz-Invocation-Type", "RequestResponse")
+    log_type = _header(request, "X-Amz-Log-Type", "None")
     try:
         if log_type not in ("None", "Tail"):
             raise InvalidRequestContentError(f"LogType {log_type!r} is not one of None, Tail")

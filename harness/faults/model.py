@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -66,7 +67,7 @@ def _number(raw: Mapping[str, Any], name: str, default: float, low: float,
     value = raw.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise UsageError(f"fault {name} must be a number, got {value!r}")
-    if value < low or (high is not None and value > high):
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise UsageError(f"fault {name} must be {bound}, got {value!r}")
     return float(value)
@@ -98,6 +99,21 @@ def _optional_str(raw: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
+def parse_rules(payload: Any) -> list[FaultRule]:
+    """One rule, a list of rules, or ``{"rules": [...]}`` (nothing else beside it), validated."""
+    raw = payload
+    if isinstance(payload, Mapping) and "rules" in payload:
+        extra = sorted(set(payload) - {"rules"})
+        if extra:
+            raise UsageError(f"unknown field(s) beside rules: {', '.join(map(str, extra))}")
+        raw = payload["rules"]
+    elif isinstance(payload, Mapping):
+        raw = [payload]
+    if not isinstance(raw, list):
+        raise UsageError(f"fault rules must be a list, got {type(raw).__name__}")
+    return [parse_rule(item) for item in raw]
+
+
 def parse_rule(raw: Any) -> FaultRule:
     """Validate one rule given as a mapping; every mistake is a UsageError naming the field."""
     if not isinstance(raw, Mapping):
@@ -107,7 +123,7 @@ def parse_rule(raw: Any) -> FaultRule:
         raise UsageError(f"unknown fault field(s): {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(_FIELDS))}")
     target = raw.get("target")
-    if target not in KINDS:
+    if not isinstance(target, str) or target not in KINDS:
         raise UsageError(f"fault target must be one of {', '.join(KINDS)}, got {target!r}")
     kind = raw.get("kind")
     if kind not in KINDS[target]:

@@ -179,9 +179,12 @@ class ExecutionEnvironment:
             current.fail(RuntimeError_(_error_type_of(body, error_type), body))
         return 202
 
-    def init_error(self, body: bytes, error_type: str | None) -> None:
+    def init_error(self, body: bytes, error_type: str | None) -> int:
+        if self._init_done.is_set():  # init is over (or the runtime exited): nothing to fail
+            return 403
         self._init_error = RuntimeError_(_error_type_of(body, error_type), body)
         self._init_done.set()
+        return 202
 
     def _on_exit(self, code: int) -> None:
         self._exit_code = code

@@ -11,7 +11,8 @@ import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from harness.lambda_.invocation import Invocation
 from harness.sockets import TrackedConnections
@@ -21,6 +22,8 @@ API_PREFIX = "/2018-06-01/runtime"
 # ("... exceeded maximum allowed payload size (6291556 bytes).", Function.ResponseSizeTooLarge).
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 _INVOCATION_RE = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/(?P<kind>response|error)$")
+NEXT_PATH = f"{API_PREFIX}/invocation/next"
+INIT_ERROR_PATH = f"{API_PREFIX}/init/error"
 
 
 class RuntimeBackend(Protocol):
@@ -35,8 +38,8 @@ class RuntimeBackend(Protocol):
     def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> int:
         """Record an invocation error; returns the HTTP status to answer with."""
 
-    def init_error(self, body: bytes, error_type: str | None) -> None:
-        """Record an initialisation error."""
+    def init_error(self, body: bytes, error_type: str | None) -> int:
+        """Record an initialisation error; 202, or 403 once init is over."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -52,11 +55,13 @@ class _Handler(BaseHTTPRequestHandler):
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
         lines.extend(f"{key}: {value}" for key, value in (headers or {}).items())
         lines.append(f"Content-Length: {len(body)}")
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + body)
 
-    def _send_status(self, status: int, message: str) -> None:
-        body = json.dumps({"errorMessage": message, "errorType": "InvalidRequest"}).encode()
-        self._send(status, body, {"Content-Type": "application/json"})
+    def _send_status(self, status: int, message: str, headers: dict[str, str] | None = None,
+                     error_type: str = "InvalidRequest") -> None:
+        body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+        self._send(status, body, {"Content-Type": "application/json", **(headers or {})})
 
     def _read_body(self) -> bytes | None:
         try:
@@ -69,10 +74,34 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length else b""
 
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path != f"{API_PREFIX}/invocation/next":
-            self._send_status(404, f"unknown path {self.path}")
+    def _route(self) -> None:
+        """Every method lands here: the path picks the endpoint, a wrong method gets 405."""
+        path = urlsplit(self.path).path
+        match = _INVOCATION_RE.match(path)
+        allowed = ("GET" if path == NEXT_PATH else
+                   "POST" if path == INIT_ERROR_PATH or match is not None else None)
+        body = self._read_body()
+        if body is None:
             return
+        if allowed is None:
+            self._send_status(404, f"unknown path {path}")
+        elif self.command != allowed:
+            self.close_connection = True
+            self._send_status(405, f"{self.command} not allowed on {path}", {"Allow": allowed})
+        elif path == NEXT_PATH:
+            self._next()
+        elif match is None:
+            self._init_error(body)
+        else:
+            self._invocation_result(match.group("id"), match.group("kind"), body)
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up do_<METHOD>; without one it answers 501, a server error.
+        if name.startswith("do_"):
+            return self._route
+        raise AttributeError(name)
+
+    def _next(self) -> None:
         invocation = self.server.backend.next_invocation()
         if invocation is None:
             self._send_status(500, "environment is shutting down")
@@ -90,34 +119,27 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Lambda-Runtime-Client-Context"] = invocation.client_context
         self._send(200, invocation.payload, headers)
 
-    def do_POST(self) -> None:  # noqa: N802
-        body = self._read_body()
-        if body is None:
-            return
-        backend = self.server.backend
+    def _init_error(self, body: bytes) -> None:
         error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
-        if self.path == f"{API_PREFIX}/init/error":
-            backend.init_error(body, error_type)
-            # The runtime client insists on exactly 202 here.
-            self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
+        if self.server.backend.init_error(body, error_type) != 202:
+            # After init, as AWS's emulator answers: 403 Runtime.InvalidStateTransition.
+            self._send_status(403, "init is over: an init error is no longer accepted",
+                              error_type="Runtime.InvalidStateTransition")
             return
-        match = _INVOCATION_RE.match(self.path)
-        if match is None:
-            self._send_status(404, f"unknown path {self.path}")
-            return
-        if match.group("kind") == "response":
-            status = backend.invocation_response(match.group("id"), body)
+        # The runtime client insists on exactly 202 here.
+        self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
+
+    def _invocation_result(self, request_id: str, kind: str, body: bytes) -> None:
+        backend = self.server.backend
+        if kind == "response":
+            status = backend.invocation_response(request_id, body)
         else:
-            status = backend.invocation_error(match.group("id"), body, error_type)
+            error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
+            status = backend.invocation_error(request_id, body, error_type)
         if status == 202:
             self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
         else:
-            self._send_status(status, f"invocation {match.group('id')} is not this runtime's")
-
-    def do_PUT(self) -> None:  # noqa: N802
-        self._send_status(405, "method not allowed")
-
-    do_DELETE = do_PATCH = do_PUT
+            self._send_status(status, f"invocation {request_id} is not this runtime's")
 
 
 class RuntimeApiServer(TrackedConnections, ThreadingHTTPServer):

@@ -29,6 +29,12 @@ from harness.faults.model import FaultRule
 from harness.lambda_.cloudwatch import LogWriter, invocation_log_lines
 from harness.lambda_.environment import ExecutionEnvironment, InvokeRecord, Launcher, error_payload
 from harness.lambda_.invocation import Invocation
+from harness.lambda_.invoke_params import (
+    check_payload,
+    check_qualifier,
+    client_context_json,
+    parse_function_name,
+)
 from harness.lambda_.pool import ConcurrencyGate, FunctionPool
 from harness.lambda_.runtime_api import MAX_RESPONSE_BYTES
 from harness.lambda_.spec import FunctionSpec, spec_from_moto, unpack_code
@@ -48,6 +54,7 @@ class InvokeRequest:
     invocation_type: str = "RequestResponse"
     log_type: str = "None"
     client_context: str | None = None
+    """Base64 of a JSON object, as the X-Amz-Client-Context header carries it."""
     region: str | None = None
 
 
@@ -116,15 +123,20 @@ class LambdaService:
         from moto.awslambda.models import lambda_backends
         from moto.core.exceptions import JsonRESTError
 
-        region = _region_of(request.function) or request.region or self._config.region
-        account = _account_of(request.function) or self._config.account_id
-        backend = lambda_backends[account][region]
+        named = parse_function_name(request.function)
+        check_qualifier(request.qualifier)
+        region = named.region or request.region or self._config.region
+        account = named.account or self._config.account_id
         try:
-            fn = backend.get_function(request.function, request.qualifier)
+            backend = lambda_backends[account][region]
+        except KeyError:  # a region moto does not know: no function lives there
+            raise ResourceNotFoundError(f"Function not found: {request.function}") from None
+        try:
+            fn = backend.get_function(named.with_qualifier, request.qualifier)
         except UnknownFunctionException as exc:
-            raise ResourceNotFoundError(str(exc.description or exc)) from None
+            raise ResourceNotFoundError(exc.message) from None
         except JsonRESTError as exc:
-            raise InvalidParameterError(str(exc.description or exc)) from None
+            raise InvalidParameterError(exc.message) from None
         version = str(fn.version)
         spec = spec_from_moto(fn, version)
         if spec.package_type == "Zip":
@@ -177,6 +189,8 @@ class LambdaService:
                 f"{len(request.payload)} byte payload is too large for the "
                 f"{request.invocation_type} invocation type (limit {limit} bytes)")
         spec, reserved, reserved_total = self._resolve(request)
+        client_context_json(request.client_context)  # refused here, before anything runs
+        check_payload(request.payload)
         if request.invocation_type == "DryRun":
             return InvokeResult(204, b"", executed_version=spec.version)
         if request.invocation_type == "Event":
@@ -213,7 +227,7 @@ class LambdaService:
         invocation = Invocation(
             request_id=request_id, payload=request.payload or b"{}",
             function_arn=_invoked_arn(spec, request),
-            timeout_s=spec.timeout_s, client_context=request.client_context,
+            timeout_s=spec.timeout_s, client_context=client_context_json(request.client_context),
             trace_id=f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0",
         )
         init_output = ""
@@ -331,25 +345,5 @@ def _invoked_arn(spec: FunctionSpec, request: InvokeRequest) -> str:
     """The ARN the caller invoked, qualifier (version or alias) included, as the context's
     invoked_function_arn reports it:
     https://docs.aws.amazon.com/lambda/latest/dg/python-context.html"""
-    qualifier = request.qualifier or _qualifier_in_name(request.function)
+    qualifier = request.qualifier or parse_function_name(request.function).qualifier
     return f"{spec.arn}:{qualifier}" if qualifier else spec.arn
-
-
-def _qualifier_in_name(function: str) -> str | None:
-    """``live`` of ``name:live``, ``123456789012:function:name:live`` or a full ARN."""
-    parts = function.split(":")
-    if function.startswith("arn:"):
-        parts = parts[6:]
-    elif len(parts) >= 3 and parts[1] == "function":
-        parts = parts[2:]
-    return parts[1] if len(parts) == 2 and parts[1] else None
-
-
-def _region_of(function: str) -> str | None:
-    parts = function.split(":")
-    return parts[3] if function.startswith("arn:") and len(parts) > 3 else None
-
-
-def _account_of(function: str) -> str | None:
-    parts = function.split(":")
-    return parts[4] if function.startswith("arn:") and len(parts) > 4 else None

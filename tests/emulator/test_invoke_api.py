@@ -198,3 +198,39 @@ def test_reserved_concurrency_zero_throttles(lambda_client, create_function):
         lambda_client.invoke(FunctionName=name, Payload=b"{}")
     assert info.value.response["Error"]["Code"] == "TooManyRequestsException"
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+CLIENT_CONTEXT = '''
+def handler(event, context):
+    return {"custom": context.client_context.custom if context.client_context else None}
+'''
+
+
+def test_client_context_reaches_the_function_decoded(lambda_client, create_function):
+    # Lambda hands the runtime the JSON, not the base64 the caller sent (else the runtime client
+    # fails every invocation with Runtime.LambdaContextUnmarshalError).
+    name = create_function({"app.py": CLIENT_CONTEXT})
+    context = base64.b64encode(json.dumps({"custom": {"tenant": "é€"}}).encode()).decode()
+    response = invoke(lambda_client, name, ClientContext=context)
+    assert "FunctionError" not in response
+    assert json.loads(response["Body"]) == {"custom": {"tenant": "é€"}}
+
+
+@pytest.mark.parametrize(("kwargs", "code"), [
+    ({"ClientContext": "not base64!"}, "InvalidRequestContentException"),
+    ({"ClientContext": base64.b64encode(b"[1]").decode()}, "InvalidRequestContentException"),
+    ({"Payload": b"{not json"}, "InvalidRequestContentException"),
+    ({"FunctionName": "123456789012:function:x:y:z"}, "ValidationException"),
+])
+def test_invoke_refuses_what_aws_refuses(lambda_client, create_function, kwargs, code):
+    name = create_function()
+    with pytest.raises(ClientError) as caught:
+        lambda_client.invoke(**{"FunctionName": name, "Payload": b"{}", **kwargs})
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_partial_arn_names_the_function(lambda_client, create_function):
+    name = create_function()
+    response = invoke(lambda_client, f"123456789012:function:{name}:$LATEST")
+    assert response["StatusCode"] == 200 and "FunctionError" not in response

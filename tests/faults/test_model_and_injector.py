@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.errors import UsageError
-from harness.faults import FaultInjector, parse_rule
+from harness.faults import FaultInjector, parse_rule, parse_rules
 from harness.faults.s3 import classify, error_response, signed_service
 
 
@@ -29,6 +29,23 @@ def test_parse_rule_fills_defaults_and_an_id():
 def test_bad_rules_are_refused_with_the_field_named(raw, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_rule(raw)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"target": [], "kind": "throttle"}, "target must be one of"),
+    ({"target": "lambda", "kind": "latency", "latency_ms": float("nan")}, "between"),
+    ({"rules": {}}, "must be a list"),
+    ({"rules": [], "extra": 1}, "beside rules: extra"),
+    (5, "must be a list"),
+])
+def test_bad_rule_payloads_are_usage_errors_never_crashes(raw, message):
+    with pytest.raises(UsageError, match=message):
+        parse_rules(raw)
+
+
+def test_rules_come_one_as_a_list_or_under_rules():
+    one = {"target": "lambda", "kind": "throttle"}
+    assert [len(parse_rules(p)) for p in (one, [one, one], {"rules": [one]})] == [1, 2, 1]
 
 
 def test_calls_hit_exactly_the_named_matching_calls():
