@@ -7,13 +7,17 @@ Formats, chosen by the key's suffix (case-insensitive):
 - ``.csv``: UTF-8 numbers, one row per line, blank lines ignored. The first row is a header,
   and is skipped, when any of its cells is not a number; header names are not matched against
   the model's feature names (columns are positional), only its width is checked. A non-number
-  in any later row is a wrong dtype.
-- ``.json``: a list of rows, ``{"instances": [rows...]}``, or one flat row of numbers.
+  in any later row is a wrong dtype. A line with more commas than a row is refused unsplit.
+- ``.json``: a list of rows, ``{"instances": [rows...]}``, or one flat row of numbers; a
+  document with more ``[`` or ``,`` than MAX_ROWS rows need is refused before parsing.
 - ``.joblib``/``.pkl``/``.pickle``: only with ALLOW_PICKLE_FEATURES, because unpickling runs
   whatever code the file names. Refused before the object is even read otherwise.
+- any of these plus ``.gz`` (``.npy.gz``, ``.csv.gz``, ``.json.gz``; ``.pkl.gz`` only with
+  ALLOW_PICKLE_FEATURES): gunzipped by `decompression` under a cap, then read as the inner format.
 
-Readers refuse what they can see cheaply (row count, row width); they return an array that
-`feature_checks` still has to accept (dtype, shape, finiteness).
+Readers refuse what they can see cheaply (row count, row width) before building objects, so
+memory stays near the object's size; they return an array that `feature_checks` still has to
+accept (dtype, shape, finiteness).
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ import enum
 import io
 import json
 import math
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
+import decompression
 import function_errors as errors
 import numpy as np
 
@@ -39,11 +45,19 @@ class FeatureFormat(enum.Enum):
 
 _SUFFIXES = {".npy": FeatureFormat.NPY, ".csv": FeatureFormat.CSV, ".json": FeatureFormat.JSON}
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+QUOTED_COMMA_SLACK = 256
+"""Commas a CSV line with quotes may hold beyond a row's width (a header's quoted names)."""
+CSV_LINE_SLACK = 1024
+"""Lines a CSV may hold beyond MAX_ROWS (a header, blank lines)."""
+JSON_SLACK = 64
+"""Arrays and commas a JSON document may hold beyond MAX_ROWS rows (its outer list, a key)."""
+_BLANK_CSV_CHARS = ", \t\r\n"
 
 
 def format_for_key(key: str, *, allow_pickle: bool) -> FeatureFormat:
-    """The format named by ``key``'s suffix, or UnsupportedFormat / PickleNotAllowed."""
-    suffix = PurePosixPath(key).suffix.lower()
+    """The format named by ``key``'s suffix (the one before ``.gz`` for a gzip object), or
+    UnsupportedFormat / PickleNotAllowed."""
+    suffix = PurePosixPath(decompression.inner_key(key)).suffix.lower()
     if suffix in _SUFFIXES:
         return _SUFFIXES[suffix]
     if suffix in PICKLE_SUFFIXES:
@@ -51,11 +65,13 @@ def format_for_key(key: str, *, allow_pickle: bool) -> FeatureFormat:
             return FeatureFormat.PICKLE
         raise errors.PickleNotAllowed(
             f"pickled features ({suffix}) are refused because unpickling runs code; "
-            "use .npy, .csv or .json, or set ALLOW_PICKLE_FEATURES=1 for trusted buckets"
+            "use .npy, .csv or .json (optionally .gz), or set ALLOW_PICKLE_FEATURES=1 for "
+            "trusted buckets"
         )
-    shown = suffix or "no suffix"
+    shown = (suffix or "no suffix") + (" gzipped" if decompression.is_gzipped(key) else "")
     raise errors.UnsupportedFormat(
-        f"unsupported feature format ({shown}): the key must end in .npy, .csv or .json"
+        f"unsupported feature format ({shown}): the key must end in .npy, .csv or .json, "
+        "optionally followed by .gz"
     )
 
 
@@ -108,12 +124,16 @@ def read_npy(data: bytes, *, n_features: int, max_rows: int) -> np.ndarray:
 
 
 def read_csv(data: bytes, *, n_features: int, max_rows: int) -> np.ndarray:
-    """Read numeric CSV; a first row with any non-number cell is a header and is skipped."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise errors.UnreadableFeatures("CSV features are not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """Read numeric CSV; a first row with any non-number cell is a header and is skipped.
+
+    Lines are decoded one at a time and a line too wide for a row is refused before csv splits
+    it, so a hostile file costs about one line of memory, not millions of cell objects.
+    """
+    if data.count(b"\n") > max_rows + CSV_LINE_SLACK:  # blank lines cost time, not rows
+        raise errors.TooManyRows(f"more than MAX_ROWS ({max_rows}) rows: the CSV has more than "
+                                 f"{max_rows + CSV_LINE_SLACK} lines")
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(_narrow_lines(lines, n_features))
     rows: list[list[float]] = []
     header_allowed = True
     try:
@@ -130,11 +150,14 @@ def read_csv(data: bytes, *, n_features: int, max_rows: int) -> np.ndarray:
                 raise errors.TooManyRows(f"more than MAX_ROWS ({max_rows}) rows")
     except csv.Error as exc:
         raise errors.UnreadableFeatures(f"not readable as CSV: {exc}") from None
+    except UnicodeDecodeError:
+        raise errors.UnreadableFeatures("CSV features are not UTF-8 text") from None
     return np.array(rows, dtype=np.float64).reshape(len(rows), n_features)
 
 
 def read_json(data: bytes, *, n_features: int, max_rows: int) -> np.ndarray:
     """Read a list of rows, ``{"instances": rows}``, or a single flat row of numbers."""
+    _check_json_size(data, n_features=n_features, max_rows=max_rows)
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:
@@ -169,6 +192,38 @@ def read_pickle(data: bytes) -> np.ndarray:
         raise errors.WrongDtype(
             f"wrong dtype: unpickled {type(loaded).__name__} is not a numeric array"
         ) from None
+
+
+def _narrow_lines(lines: Iterable[str], n_features: int) -> Iterator[str]:
+    """``lines``, refusing one with more commas than a row holds (WrongFeatureCount); a line
+    of nothing but commas, which csv would skip as blank, is passed on as an empty line."""
+    for number, line in enumerate(lines, 1):
+        commas = line.count(",")
+        if commas < n_features:
+            yield line
+        elif not line.strip(_BLANK_CSV_CHARS):
+            yield "\n"
+        elif '"' not in line:
+            raise _wrong_width(n_features, commas + 1, f"line {number}")
+        elif commas > n_features + QUOTED_COMMA_SLACK:
+            raise _wrong_width(n_features, commas + 1, f"line {number}, counting quoted commas")
+        else:
+            yield line  # a header whose quoted cells hold commas
+
+
+def _check_json_size(data: bytes, *, n_features: int, max_rows: int) -> None:
+    """TooManyValues when ``data`` has more arrays or commas than MAX_ROWS rows can hold.
+
+    json.loads builds ~30 bytes of objects per byte of ``[1,1,...]``; counting first keeps
+    a 20 MiB document from costing hundreds of MB. Counts include brackets and commas inside
+    strings, which no valid feature document needs.
+    """
+    arrays, commas = data.count(b"["), data.count(b",")
+    if arrays > max_rows + JSON_SLACK or commas > max_rows * n_features + JSON_SLACK:
+        raise errors.TooManyValues(
+            f"JSON features hold more than MAX_ROWS ({max_rows}) rows of {n_features} numbers "
+            f"({arrays} '[' and {commas} ','); refused before parsing"
+        )
 
 
 def _csv_numbers(cells: list[str], line: int, header_allowed: bool) -> list[float] | None:

@@ -4,7 +4,8 @@
 | --------------------- | --------------------------- | ----------------------------------------- |
 | MODEL_DIR             | <dir of handler.py>/model   | holds model.joblib and model.json          |
 | ALLOWED_BUCKETS       | unset: every bucket refused | comma-separated bucket names              |
-| MAX_OBJECT_BYTES      | 20971520 (20 MiB)           | larger feature objects get 413            |
+| MAX_OBJECT_BYTES      | 20971520 (20 MiB)           | larger feature objects get 413; also caps |
+|                       |                             | a gzip object's decompressed size         |
 | MAX_ROWS              | 100000                      | more rows get 413                         |
 | ALLOW_PICKLE_FEATURES | off                         | `1`/`true` accepts .joblib/.pkl/.pickle   |
 """
@@ -29,7 +30,7 @@ class FunctionConfig:
     allowed_buckets: frozenset[str]
     """Buckets features may be read from; empty means ALLOWED_BUCKETS is not configured."""
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
-    """Largest feature object read from S3, in bytes."""
+    """Largest feature object read from S3, in bytes; also what a gzip object may inflate to."""
     max_rows: int = DEFAULT_MAX_ROWS
     """Most rows one request may predict."""
     allow_pickle_features: bool = False

@@ -7,7 +7,7 @@ Exception
  |    |         WrongFeatureCount, WrongDtype, NonFiniteValues
  |    +-- (403) AllowlistNotConfigured, BucketNotAllowed, AccessDenied
  |    +-- (404) NoSuchKey, NoSuchBucket
- |    +-- (413) ObjectTooLarge, TooManyRows
+ |    +-- (413) ObjectTooLarge, DecompressedTooLarge, TooManyRows, TooManyValues
  |    +-- (415) UnsupportedFormat, PickleNotAllowed
  +-- ModelLoadError               raised at init: the deployment itself is broken
       +-- ModelNotFound
@@ -112,9 +112,19 @@ class ObjectTooLarge(RequestError):
     code = "ObjectTooLarge"
 
 
+class DecompressedTooLarge(RequestError):
+    status = 413
+    code = "DecompressedTooLarge"
+
+
 class TooManyRows(RequestError):
     status = 413
     code = "TooManyRows"
+
+
+class TooManyValues(RequestError):
+    status = 413
+    code = "TooManyValues"
 
 
 class UnsupportedFormat(RequestError):

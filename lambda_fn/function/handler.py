@@ -1,8 +1,8 @@
 """Lambda entry point ``handler.lambda_handler``: predict on features read from S3.
 
 Init (this module's import) reads the configuration, loads the model and creates the S3 client
-once; a broken model fails here, before any request. Each request is then
-parse -> read from S3 -> decode -> check -> predict -> respond, and logs one JSON line.
+once; a broken model fails here, before any request. Each request is then parse -> read from
+S3 -> gunzip (``.gz`` keys only) -> decode -> check -> predict -> respond, and logs one JSON line.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import decompression
 import event_parsing
 import feature_checks
 import feature_formats
@@ -82,6 +83,8 @@ def _predict(
     data = s3_objects.read_object(
         s3, request.bucket, request.key, max_bytes=config.max_object_bytes
     )
+    if decompression.is_gzipped(request.key):
+        data = decompression.gunzip(data, max_bytes=config.max_object_bytes, key=request.key)
     limits = {"n_features": model.n_features, "max_rows": config.max_rows}
     raw = feature_formats.read_features(data, fmt, **limits)
     matrix = feature_checks.check_matrix(raw, **limits)

@@ -132,7 +132,7 @@ def test_format_for_key_uses_the_last_suffix_case_insensitively(fn) -> None:
     assert formats.format_for_key("A.JSON", allow_pickle=False) is formats.FeatureFormat.JSON
     assert formats.format_for_key("a.pkl", allow_pickle=True) is formats.FeatureFormat.PICKLE
     with pytest.raises(fn.errors.UnsupportedFormat):
-        formats.format_for_key("a.npy.gz", allow_pickle=True)
+        formats.format_for_key("a.npy.zip", allow_pickle=True)
 
 
 def test_csv_header_is_skipped_only_on_the_first_row(fn) -> None:
