@@ -17,7 +17,7 @@ import psutil
 
 HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", "lambda-reaper",
                            "lambda-housekeeping", "lambda-logs", "lambda-event",
-                           "apigw-integration", "container-output", "load-")
+                           "apigw-integration", "load-")
 """Names of the threads the harness starts."""
 
 

@@ -1,24 +1,19 @@
-"""Shared test helpers, and the check that the suite leaves no process or thread behind."""
+"""Shared test helpers, and the check that the suite leaves no process, thread, container or
+listening port behind."""
 
 from __future__ import annotations
 
 import itertools
 import sys
-import threading
 from collections.abc import Callable
 
-import psutil
 import pytest
 
+from harness.leftovers import Baseline, leftovers
 from harness.package import zip_files
 
-# Threads the harness names; any of them alive after the session is a leak.
-_HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", "lambda-reaper",
-                            "lambda-housekeeping", "lambda-logs",
-                            "lambda-event", "apigw-integration")
-
-
 build_zip = zip_files
+_BASELINE = pytest.StashKey[Baseline]()
 
 
 @pytest.fixture(scope="session")
@@ -27,44 +22,15 @@ def make_zip() -> Callable[[dict[str, str]], bytes]:
     return build_zip
 
 
-def leftovers() -> list[str]:
-    found = [f"process {p.pid}: {' '.join(p.cmdline()[:4])}"
-             for p in psutil.Process().children(recursive=True) if p.is_running()
-             and p.status() != psutil.STATUS_ZOMBIE]
-    found += [f"thread {t.name}" for t in threading.enumerate()
-              if t.name.startswith(_HARNESS_THREAD_PREFIXES)]
-    return found + _leftover_containers()
-
-
-def _leftover_containers() -> list[str]:
-    """Containers this test process started and did not remove (only if it started any)."""
-    import sys
-
-    if "harness.lambda_.container" not in sys.modules:
-        return []
-    from harness.container.engine import OWNER_LABEL, EngineUnavailable, connect, owner_label
-
-    try:
-        client = connect(timeout_s=10)
-    except EngineUnavailable:
-        return []
-    try:
-        mine = {"label": f"{OWNER_LABEL}={owner_label()}"}
-        found = client.api.containers(all=True, filters=mine)
-        return [f"container {c['Names'][0].lstrip('/')} ({c['Image']})" for c in found]
-    finally:
-        client.close()
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """What runs and listens before any test: not the harness's."""
+    session.config.stash[_BASELINE] = Baseline.now()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """After every fixture is torn down: nothing the harness started may still run."""
-    import time
-
-    deadline = time.monotonic() + 5
-    left = leftovers()
-    while left and time.monotonic() < deadline:
-        time.sleep(0.1)
-        left = leftovers()
+    """After every fixture is torn down: nothing the harness started may still run or listen
+    (processes, harness threads, containers, TCP ports of this process or of a leftover child)."""
+    left = leftovers(session.config.stash.get(_BASELINE, Baseline()))
     if left:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = "harness left these running after the suite:\n  " + "\n  ".join(left)

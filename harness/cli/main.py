@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
+from harness import interrupts
 from harness.errors import HarnessError
 
 EXIT_INTERRUPTED = 130
@@ -28,23 +27,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # SIGTERM stops as cleanly as Ctrl-C: every `with` block below unwinds and stops its children.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        return int(args.run(args) or 0)
-    except HarnessError as error:
-        print(f"harness {args.command}: error: {error.message}", file=sys.stderr)
-        return error.exit_code
-    except KeyboardInterrupt:
-        print(f"harness {args.command}: interrupted, stopped everything", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    with interrupts.handled():
+        try:
+            return int(args.run(args) or 0)
+        except HarnessError as error:
+            print(f"harness {args.command}: error: {error.message}", file=sys.stderr)
+            return error.exit_code
+        except KeyboardInterrupt:
+            print(f"harness {args.command}: interrupted, stopped everything", file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -6,15 +6,22 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from harness.cli.main import EXIT_INTERRUPTED
 from harness.cli.options import endpoint_url
 from harness.errors import UsageError
 from harness.targets import COMPOSE_HARNESS_URL, DEFAULT_TARGET, LOCALSTACK_URL, TARGETS
 
+if TYPE_CHECKING:
+    from harness.scenario.properties import PropertyOptions
+    from harness.scenario.runner import ScenarioResult
+
 _TRUE = {"1", "true", "yes", "on"}
+T = TypeVar("T")
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,7 +30,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Validate the scenario files, start the embedded emulator once (or use "
                     "--endpoint-url), deploy the stacks they need, run their steps and property "
                     "sections, print a summary table and exit 1 if anything failed (2 for a "
-                    "malformed file). See docs/scenarios.md for the file format.")
+                    "malformed file; 130 on Ctrl-C or SIGTERM, after stopping everything and "
+                    "writing the reports with what got done). See docs/scenarios.md for the "
+                    "file format.")
     parser.add_argument("files", nargs="+", metavar="FILE",
                         help="scenario files, or directories of them")
     parser.add_argument("--target", choices=TARGETS, default=None,
@@ -111,18 +120,12 @@ def _checked_example(value: str | None, scenarios: list[Any]) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.deploy import default_build_dir
+    from harness.interrupts import describe
     from harness.scenario.loader import load_all
     from harness.scenario.properties import PropertyOptions
-    from harness.scenario.reporting import (
-        ConsoleProgress,
-        summary_table,
-        write_json,
-        write_junit,
-    )
-    from harness.scenario.runner import ScenarioRunner
-    from harness.scenario.session import ScenarioSession
-    from harness.targets import check_target, open_target
+    from harness.scenario.reporting import summary_table, write_json, write_junit
+    from harness.scenario.runner import ScenarioResult
+    from harness.targets import check_target
 
     target, endpoint, ci = settings_from(args)
     check_target(target, TARGETS)
@@ -131,9 +134,43 @@ def run(args: argparse.Namespace) -> int:
     scenarios = load_all(expand(args.files))
     only = _checked_example(args.only_example, scenarios)
     options = PropertyOptions(ci=ci, seed=args.seed, only_example=only, examples=args.examples)
+    results: list[ScenarioResult] = []
+    interrupted = None
+    try:
+        _run_all(args, (target, endpoint, s3_endpoint), scenarios, options, results)
+    except KeyboardInterrupt as exc:
+        # Stopped (every child with it): report what got done, the rest as not run.
+        interrupted = next((r.interrupted for r in results if r.interrupted),
+                           None) or describe(exc)
+        results += [ScenarioResult(scenario, (), 0.0, skipped=f"not run: {interrupted}")
+                    for scenario in scenarios[len(results):]]
+    if args.junit is not None:
+        write_junit(args.junit, results)
+    if args.json is not None:
+        write_json(args.json, results)
+    print(summary_table(results), flush=True)
+    if interrupted:
+        print(f"harness run: {interrupted}, stopped everything; the results above are partial",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0 if all(result.passed for result in results) else 1
+
+
+def _run_all(args: argparse.Namespace, where_to: tuple[str, str | None, str | None],
+             scenarios: list[Any], options: PropertyOptions,
+             results: list[ScenarioResult]) -> None:
+    """Run ``scenarios`` on the target, appending to ``results`` as each ends (the one that
+    Ctrl-C or SIGTERM stopped included, before the exception goes on)."""
+    from harness.deploy import default_build_dir
+    from harness.scenario.reporting import ConsoleProgress
+    from harness.scenario.runner import RunInterrupted, ScenarioRunner
+    from harness.scenario.session import ScenarioSession
+    from harness.targets import open_target
+
+    target, endpoint, s3_endpoint = where_to
     progress = ConsoleProgress()
-    results = []
-    with open_target(target, endpoint, s3_endpoint_url=s3_endpoint, supported=TARGETS) as where:
+    with _stopped_whole(open_target(target, endpoint, s3_endpoint_url=s3_endpoint,
+                                    supported=TARGETS)) as where:
         where_text = f"endpoint {where.url}" if where.url else "real AWS (boto3's endpoints)"
         s3_text = f", S3 at {where.s3_url}" if where.s3_url else ""
         print(f"==> {target} {where_text}{s3_text}", file=sys.stderr, flush=True)
@@ -146,17 +183,30 @@ def run(args: argparse.Namespace) -> int:
             _confirm_aws(session, scenarios, bool(getattr(args, "yes", False)))
         runner = ScenarioRunner(session, progress, options)
         for scenario in scenarios:
-            results.append(runner.run(scenario))
+            try:
+                results.append(runner.run(scenario))
+            except RunInterrupted as stopped:
+                results.append(stopped.result)
+                raise
         if target == "aws" and session.deployed():
             left = ", ".join(f"{stack.function_name} ({stack.region})"
                              for stack in session.deployed())
             print(f"==> left on AWS (emptied, not deleted): {left}", file=sys.stderr)
-    if args.junit is not None:
-        write_junit(args.junit, results)
-    if args.json is not None:
-        write_json(args.json, results)
-    print(summary_table(results))
-    return 0 if all(result.passed for result in results) else 1
+
+
+@contextmanager
+def _stopped_whole(opened: AbstractContextManager[T]) -> Iterator[T]:
+    """``opened``, whose exit (the embedded emulator stopping its runtimes and threads) a second
+    Ctrl-C or SIGTERM cannot cut short; such a signal is raised once the exit is done."""
+    from harness import interrupts
+
+    with ExitStack() as stack:
+        value = stack.enter_context(opened)
+        try:
+            yield value
+        finally:
+            with interrupts.deferred():
+                stack.close()
 
 
 def _check_combination(target: str, endpoint: str | None, s3_endpoint: str | None) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import interrupts
 from harness.config import EmulatorConfig
 from harness.deploy import Stack, Target, default_build_dir, deploy
 from harness.errors import UsageError
@@ -97,31 +98,8 @@ def _target(options: LoadOptions, say: Say) -> Iterator[tuple[str, Any]]:
         say(f"embedded emulator on {emulator.url}")
         yield emulator.url, emulator
     finally:
-        with _interrupts_deferred():
+        with interrupts.deferred():
             emulator.stop()
-
-
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block is done, then raise KeyboardInterrupt.
-
-    A stop cut short by a late Ctrl-C would leave threads behind and the process hanging.
-    """
-    import signal
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _frame: caught.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if caught:
-        raise KeyboardInterrupt
 
 
 def set_reserved_concurrency(target: Target, stack: Stack, reserved: int | None) -> None:

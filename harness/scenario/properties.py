@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import interrupts
 from harness.errors import HarnessError, UsageError
 from harness.features import encode_features
 from harness.scenario.examples import (
@@ -247,6 +248,7 @@ class PropertyRun:
                                          HealthCheck.large_base_example])
         @given(strategy)
         def holds_for(example: Example) -> None:
+            interrupts.check()  # hypothesis's gc callback may have swallowed a Ctrl-C
             problems = self.check(example)
             if problems:
                 raise _Violation(example, problems)

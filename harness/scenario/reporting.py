@@ -14,9 +14,18 @@ from typing import Any, TextIO
 from harness.scenario.examples import example_to_text
 from harness.scenario.model import Scenario
 from harness.scenario.properties import PropertyResult
-from harness.scenario.runner import ERROR, FAILED, PASSED, SKIPPED, ScenarioResult, StepResult
+from harness.scenario.runner import (
+    ERROR,
+    FAILED,
+    INTERRUPTED,
+    PASSED,
+    SKIPPED,
+    ScenarioResult,
+    StepResult,
+)
 
-_MARKS = {PASSED: "ok", FAILED: "FAILED", ERROR: "ERROR", SKIPPED: "skipped"}
+_MARKS = {PASSED: "ok", FAILED: "FAILED", ERROR: "ERROR", SKIPPED: "skipped",
+          INTERRUPTED: "INTERRUPTED"}
 
 
 class ConsoleProgress:
@@ -47,14 +56,18 @@ class ConsoleProgress:
         if result.skipped:
             self._say(f"    skipped: {result.skipped}")
             return
+        for step in result.steps:
+            if step.outcome == INTERRUPTED:  # the others were shown as they finished
+                self.step_finished(result.scenario, step)
         if result.error:
             self._say(f"    ERROR: {result.error}")
         props = result.properties
         if props is not None and (props.examples or props.error):
-            self._say(f"    property: {_property_cell(props)} "
-                      f"... {'ok' if props.passed else 'FAILED'} ({props.duration_s:.1f} s)")
-        verdict = "passed" if result.passed else "FAILED"
-        self._say(f"    {verdict} in {result.duration_s:.1f} s")
+            mark = "ok" if props.passed else \
+                "INTERRUPTED" if props.error == result.interrupted else "FAILED"
+            self._say(f"    property: {_property_cell(props)} ... {mark} "
+                      f"({props.duration_s:.1f} s)")
+        self._say(f"    {_verdict(result)} in {result.duration_s:.1f} s")
 
 
 def _property_cell(props: PropertyResult | None) -> str:
@@ -78,9 +91,11 @@ def summary_table(results: Sequence[ScenarioResult]) -> str:
              .rstrip() for row in rows]
     failed = [result for result in results if not result.passed]
     skipped = sum(1 for result in results if result.skipped)
+    interrupted = sum(1 for result in results if result.interrupted)
     lines.append("")
     lines.append(f"{len(results)} scenario(s): {len(results) - len(failed) - skipped} passed, "
-                 f"{len(failed)} failed" + (f", {skipped} skipped" if skipped else ""))
+                 f"{len(failed) - interrupted} failed" + (f", {skipped} skipped" if skipped else "")
+                 + (f", {interrupted} interrupted" if interrupted else ""))
     if failed:
         lines += ["", "FAILURES"]
         for result in failed:
@@ -91,6 +106,8 @@ def summary_table(results: Sequence[ScenarioResult]) -> str:
 def _verdict(result: ScenarioResult) -> str:
     if result.skipped:
         return "skipped"
+    if result.interrupted:
+        return "INTERRUPTED"
     return "passed" if result.passed else "FAILED"
 
 
@@ -132,7 +149,8 @@ def _cases(result: ScenarioResult) -> list[ET.Element]:
         cases.append(case)
     if result.error:
         case = _case(classname, "setup", scenario.shown_path, 1, 0.0)
-        ET.SubElement(case, "error", message=result.error, type="setup").text = result.error
+        kind = "interrupted" if result.interrupted else "setup"
+        ET.SubElement(case, "error", message=result.error, type=kind).text = result.error
         cases.append(case)
     for step_result in result.steps:
         step = step_result.step
@@ -142,9 +160,9 @@ def _cases(result: ScenarioResult) -> list[ET.Element]:
         if step_result.outcome == FAILED:
             ET.SubElement(case, "failure", message=step_result.failures[0],
                           type="expectation").text = text
-        elif step_result.outcome == ERROR:
-            ET.SubElement(case, "error", message=step_result.failures[0],
-                          type="step").text = text
+        elif step_result.outcome in (ERROR, INTERRUPTED):
+            kind = "step" if step_result.outcome == ERROR else INTERRUPTED
+            ET.SubElement(case, "error", message=step_result.failures[0], type=kind).text = text
         elif step_result.outcome == SKIPPED:
             ET.SubElement(case, "skipped", message=step_result.summary)
         ET.SubElement(case, "system-out").text = step_result.summary
@@ -178,6 +196,7 @@ def _case(classname: str, name: str, file: str, line: int, seconds: float) -> ET
 
 def results_json(results: Sequence[ScenarioResult]) -> dict[str, Any]:
     return {"passed": all(r.passed for r in results),
+            "interrupted": next((r.interrupted for r in results if r.interrupted), None),
             "scenarios": [_scenario_json(r) for r in results]}
 
 
@@ -190,6 +209,7 @@ def _scenario_json(result: ScenarioResult) -> dict[str, Any]:
         "duration_s": round(result.duration_s, 3),
         "error": result.error,
         "skipped": result.skipped,
+        "interrupted": result.interrupted,
         "steps": [{"index": s.step.index, "kind": s.step.kind, "id": s.step.id,
                    "name": s.step.name, "line": s.step.line, "outcome": s.outcome,
                    "duration_ms": round(s.duration_ms, 3), "summary": s.summary,

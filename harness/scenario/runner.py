@@ -1,6 +1,6 @@
 """Runs one scenario: deploy (or reuse) its stack, run its steps in order, then its property
 section, and always clean up what it made. Returns a `ScenarioResult`; never raises for a
-failing step.
+failing step. Ctrl-C or SIGTERM raises `RunInterrupted`, which carries what was done so far.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from harness import interrupts
 from harness.errors import HarnessError
 from harness.scenario import expectations
 from harness.scenario.examples import example_from_json
@@ -27,6 +28,8 @@ from harness.scenario.variables import VariableError, resolve
 from harness.targets import unmet_requirement
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+INTERRUPTED = "interrupted"
+"""The outcome of the step that Ctrl-C or SIGTERM stopped."""
 NOTHING_TO_RUN = "a load scenario: no steps or property section (run it with harness load)"
 
 
@@ -34,7 +37,8 @@ NOTHING_TO_RUN = "a load scenario: no steps or property section (run it with har
 class StepResult:
     step: Step
     outcome: str
-    """passed, failed (an expectation missed), error (the step could not run) or skipped."""
+    """passed, failed (an expectation missed), error (the step could not run), skipped or
+    interrupted."""
     duration_ms: float = 0.0
     summary: str = ""
     failures: tuple[str, ...] = ()
@@ -48,13 +52,18 @@ class ScenarioResult:
     duration_s: float
     properties: PropertyResult | None = None
     error: str | None = None
-    """The scenario could not start (its stack did not deploy)."""
+    """The scenario could not start (its stack did not deploy), or was interrupted outside its
+    steps and property run."""
     skipped: str | None = None
     """Why there was nothing to run (a load-only scenario)."""
+    interrupted: str | None = None
+    """Set when Ctrl-C or SIGTERM stopped the run here (e.g. "interrupted by SIGINT"); the rest
+    is what got done before."""
 
     @property
     def passed(self) -> bool:
-        return (self.error is None and all(s.outcome == PASSED for s in self.steps)
+        return (self.error is None and self.interrupted is None
+                and all(s.outcome == PASSED for s in self.steps)
                 and (self.properties is None or self.properties.passed))
 
     def failure_lines(self) -> list[str]:
@@ -62,7 +71,7 @@ class ScenarioResult:
         where = self.scenario.shown_path
         lines = [f"{where}: {self.error}"] if self.error else []
         for result in self.steps:
-            if result.outcome in (FAILED, ERROR):
+            if result.outcome in (FAILED, ERROR, INTERRUPTED):
                 head = f"{where}:{result.step.line}: step {result.step.title}"
                 lines += [f"{head}: {failure}" for failure in result.failures]
         props = self.properties
@@ -75,6 +84,49 @@ class ScenarioResult:
                          + (f" (seed {props.seed})" if props.seed is not None else ""))
             lines += ["  " + line for line in props.failure.render()]
         return lines
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a scenario; ``result`` is what it got through, marked so.
+
+    A KeyboardInterrupt still: whatever does not look for the partial result (pytest) stops as
+    it would on Ctrl-C."""
+
+    def __init__(self, result: ScenarioResult) -> None:
+        super().__init__(result.interrupted)
+        self.result = result
+
+
+@dataclass
+class _Partial:
+    """How far a scenario got, kept current so that an interruption can report it."""
+
+    phase: str = "deploying the stack"
+    steps: list[StepResult] = field(default_factory=list)
+    current: Step | None = None
+    current_started: float = 0.0
+    properties: PropertyResult | None = None
+    property_started: float = 0.0
+
+    def result(self, scenario: Scenario, started: float, why: str) -> ScenarioResult:
+        """The scenario as it stood: the running step (or property run) marked interrupted,
+        the steps after it not run."""
+        now = time.perf_counter()
+        steps = list(self.steps)
+        if self.phase == "steps" and self.current is not None \
+                and self.current.index > len(steps):
+            steps.append(StepResult(self.current, INTERRUPTED,
+                                    (now - self.current_started) * 1000, why, (why,)))
+        steps += [StepResult(step, SKIPPED, summary=f"not run: {why}")
+                  for step in scenario.steps[len(steps):]]
+        props = self.properties
+        if self.phase == "property":
+            props = PropertyResult(0, None, False, now - self.property_started, error=why)
+        elif props is None and scenario.properties is not None:
+            props = PropertyResult(0, None, False, 0.0, error=f"not run: {why}")
+        error = None if self.phase in ("steps", "property") else f"{why} while {self.phase}"
+        return ScenarioResult(scenario, tuple(steps), now - started, props, error=error,
+                              interrupted=why)
 
 
 class RunListener(Protocol):
@@ -110,11 +162,17 @@ class ScenarioRunner:
     def run(self, scenario: Scenario) -> ScenarioResult:
         started = time.perf_counter()
         self.listener.scenario_started(scenario)
-        result = self._run(scenario, started)
+        partial = _Partial()
+        try:
+            result = self._run(scenario, started, partial)
+        except KeyboardInterrupt as exc:
+            result = partial.result(scenario, started, interrupts.describe(exc))
+            self.listener.scenario_finished(result)
+            raise RunInterrupted(result) from exc
         self.listener.scenario_finished(result)
         return result
 
-    def _run(self, scenario: Scenario, started: float) -> ScenarioResult:
+    def _run(self, scenario: Scenario, started: float, partial: _Partial) -> ScenarioResult:
         skipped = NOTHING_TO_RUN if not scenario.runnable else unmet_requirement(scenario.requires)
         if skipped:
             return ScenarioResult(scenario, (), 0.0, skipped=skipped)
@@ -139,17 +197,28 @@ class ScenarioRunner:
                 message = error.message if isinstance(error, HarnessError) else str(error)
                 return ScenarioResult(scenario, (), time.perf_counter() - started,
                                       error=f"faults: {message}")
-            steps = self._run_steps(scenario, ctx, scope)
-            props = None
-            if scenario.properties is not None:
-                props = (self._run_properties(scenario, ctx)
-                         if all(s.outcome == PASSED for s in steps) else
-                         PropertyResult(0, None, False, 0.0,
-                                        error="not run: an earlier step failed"))
+            steps, props = self._steps_and_properties(scenario, ctx, scope, partial)
         finally:
             self._remove_faults(installed)  # first: an S3 fault must not hit the clean-up
             self.session.clean(stack, ctx.made)
         return ScenarioResult(scenario, steps, time.perf_counter() - started, props)
+
+    def _steps_and_properties(self, scenario: Scenario, ctx: StepContext, scope: dict[str, Any],
+                              partial: _Partial
+                              ) -> tuple[tuple[StepResult, ...], PropertyResult | None]:
+        interrupts.check()
+        partial.phase = "steps"
+        steps = self._run_steps(scenario, ctx, scope, partial)
+        props = None
+        if scenario.properties is not None:
+            partial.phase, partial.property_started = "property", time.perf_counter()
+            props = (self._run_properties(scenario, ctx)
+                     if all(s.outcome == PASSED for s in steps) else
+                     PropertyResult(0, None, False, 0.0, error="not run: an earlier step failed"))
+            partial.properties = props
+        interrupts.check()
+        partial.phase = "cleaning up"  # only once all ran: an interrupted step stays marked
+        return steps, props
 
     def _install_faults(self, rules: tuple[Mapping[str, Any], ...],
                         scope: dict[str, Any]) -> list[str]:
@@ -169,10 +238,12 @@ class ScenarioRunner:
             except HarnessError:
                 pass  # gone already (an emulator reset): nothing left to remove
 
-    def _run_steps(self, scenario: Scenario, ctx: StepContext,
-                   scope: dict[str, Any]) -> tuple[StepResult, ...]:
-        results: list[StepResult] = []
+    def _run_steps(self, scenario: Scenario, ctx: StepContext, scope: dict[str, Any],
+                   partial: _Partial) -> tuple[StepResult, ...]:
+        results = partial.steps
         for step in scenario.steps:
+            interrupts.check()
+            partial.current, partial.current_started = step, time.perf_counter()
             if results and results[-1].outcome != PASSED:
                 result = StepResult(step, SKIPPED, summary="an earlier step failed")
             else:

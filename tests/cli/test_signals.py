@@ -10,6 +10,7 @@ import zipfile
 
 import boto3
 import psutil
+import pytest
 
 from tests.cli.conftest import harness_cmd
 
@@ -49,12 +50,15 @@ def test_sigkill_of_the_harness_leaves_no_runtime_process(harness_up, tmp_path):
     assert alive == []
 
 
-def test_sigterm_stops_up_and_every_child(harness_up, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_up_and_every_child(harness_up, tmp_path, signum):
     _warm_function(harness_up.url, tmp_path)
     runtimes = _runtime_children(harness_up.process)
     assert runtimes
-    harness_up.process.send_signal(signal.SIGTERM)
+    harness_up.process.send_signal(signum)
+    # 130 for both, as `harness load` and `harness run`: the reports tell which signal it was.
     assert harness_up.process.wait(timeout=30) == 130
+    assert "interrupted, stopped everything" in harness_up.process.stderr.read()
     _gone, alive = psutil.wait_procs(runtimes, timeout=10)
     assert alive == []
 

@@ -31,18 +31,24 @@ class LoadRun:
         return json.loads((self.out_dir / "report.json").read_text())
 
     def leftovers(self) -> list[str]:
-        left = []
-        for pid in self.seen_pids:
-            try:
-                proc = psutil.Process(pid)
-                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                    left.append(f"{pid}: {' '.join(proc.cmdline()[:6])}")
-            except psutil.NoSuchProcess:
-                continue
-        return left
+        return still_running(self.seen_pids)
 
 
-def _watch(proc: subprocess.Popen[str], seen: set[int], done: threading.Event) -> None:
+def still_running(pids: set[int]) -> list[str]:
+    """Those of ``pids`` that still run (zombies aside), each with its command line."""
+    left = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                left.append(f"{pid}: {' '.join(proc.cmdline()[:6])}")
+        except psutil.NoSuchProcess:
+            continue
+    return left
+
+
+def watch_children(proc: subprocess.Popen[str], seen: set[int], done: threading.Event) -> None:
+    """Add every descendant of ``proc`` to ``seen`` until ``done`` is set or ``proc`` ends."""
     while not done.is_set():
         try:
             seen.update(child.pid for child in psutil.Process(proc.pid).children(recursive=True))
@@ -52,21 +58,23 @@ def _watch(proc: subprocess.Popen[str], seen: set[int], done: threading.Event) -
 
 
 def run_load(args: list[str], env: dict[str, str], out_dir: Path, timeout: float = 240.0,
-             interrupt_after: float | None = None) -> LoadRun:
-    """``harness load ARGS --out OUT_DIR``; with ``interrupt_after``, SIGINT once the run is on."""
+             interrupt_after: float | None = None,
+             interrupt_with: signal.Signals = signal.SIGINT) -> LoadRun:
+    """``harness load ARGS --out OUT_DIR``; with ``interrupt_after``, ``interrupt_with`` (SIGINT
+    by default) that many seconds after the run is on."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli.main", "load", *args, "--out", str(out_dir),
          "--no-progress"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     seen: set[int] = set()
     done = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(proc, seen, done), daemon=True)
+    watcher = threading.Thread(target=watch_children, args=(proc, seen, done), daemon=True)
     watcher.start()
     try:
         if interrupt_after is not None:
             _wait_for_requests(out_dir, proc, timeout)
             time.sleep(interrupt_after)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(interrupt_with)
         stdout, stderr = proc.communicate(timeout=timeout)
     except BaseException:
         proc.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -147,11 +148,12 @@ def test_two_workers_share_the_load(tmp_path: Path, load_env: dict[str, str]) ->
     assert run.leftovers() == []
 
 
-def test_ctrl_c_stops_cleanly_and_writes_the_partial_report(tmp_path: Path,
-                                                            load_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_cleanly_and_writes_the_partial_report(
+        tmp_path: Path, load_env: dict[str, str], signum: signal.Signals) -> None:
     scenario = write_scenario(tmp_path, "long", LONG)
     run = run_load([str(scenario)], load_env, tmp_path / "report", timeout=120,
-                   interrupt_after=6.0)
+                   interrupt_after=6.0, interrupt_with=signum)
     assert run.returncode == 130, run.stderr[-2000:]
     report = run.report
     assert report["interrupted"] is True and report["stopped_by"] == "interrupted"

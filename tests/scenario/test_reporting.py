@@ -10,7 +10,15 @@ from harness.scenario.examples import FeaturesExample
 from harness.scenario.model import PropertySection, Scenario, Step
 from harness.scenario.properties import PropertyFailure, PropertyResult
 from harness.scenario.reporting import junit_xml, results_json, summary_table
-from harness.scenario.runner import ERROR, FAILED, PASSED, SKIPPED, ScenarioResult, StepResult
+from harness.scenario.runner import (
+    ERROR,
+    FAILED,
+    INTERRUPTED,
+    PASSED,
+    SKIPPED,
+    ScenarioResult,
+    StepResult,
+)
 
 STEPS = (Step(1, "create_bucket", {}, None, 5), Step(2, "upload", {}, None, 9, id="features"),
          Step(3, "post", {}, None, 14, name="predict"), Step(4, "list", {}, None, 20))
@@ -82,3 +90,31 @@ def test_json_results_are_strict_json():
     failure = again["scenarios"][1]["property"]["failure"]
     assert failure["example"].startswith('{"kind":"features"')
     assert again["scenarios"][0]["steps"][1]["outcome"] == "failed"
+
+
+def interrupted() -> ScenarioResult:
+    why = "interrupted by SIGTERM"
+    return ScenarioResult(scenario("cut", "cut.yaml"), (
+        StepResult(STEPS[0], PASSED, 4.0, "b in eu-west-2"),
+        StepResult(STEPS[1], INTERRUPTED, 2.0, why, (why,)),
+        StepResult(STEPS[2], SKIPPED, summary=f"not run: {why}"),
+        StepResult(STEPS[3], SKIPPED, summary=f"not run: {why}")), 0.5, interrupted=why)
+
+
+def test_an_interrupted_scenario_is_reported_as_such_everywhere():
+    table = summary_table([interrupted(), passing()]).splitlines()
+    assert table[1].split()[-1] == "INTERRUPTED"
+    assert "2 scenario(s): 0 passed, 1 failed, 1 interrupted" in table
+    assert "cut.yaml:9: step 2 upload (features): interrupted by SIGTERM" in table
+
+    root = ET.fromstring(junit_xml([interrupted()]))
+    cases = root.findall("testsuite/testcase")
+    error, skipped = cases[1].find("error"), cases[2].find("skipped")
+    assert error is not None and skipped is not None
+    assert (error.get("type"), error.get("message")) == ("interrupted", "interrupted by SIGTERM")
+    assert skipped.get("message") == "not run: interrupted by SIGTERM"
+
+    document = results_json([interrupted()])
+    assert document["passed"] is False and document["interrupted"] == "interrupted by SIGTERM"
+    assert [s["outcome"] for s in document["scenarios"][0]["steps"]] == \
+        ["passed", "interrupted", "skipped", "skipped"]
