@@ -28,16 +28,44 @@ class Payload:
     """Rows of the matrix; None when the bytes are not a matrix."""
 
 
+GZIP_SUFFIX = ".gz"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzipped(key: str) -> bool:
+    return key.lower().endswith(GZIP_SUFFIX)
+
+
 def format_for(key: str, given: str | None) -> str | None:
-    """The explicit format, else the one the key's suffix names, else None."""
+    """The explicit format, else the one the key's suffix names (the one before ``.gz``), else
+    None."""
     if given is not None:
         return given
-    return _SUFFIX_FORMATS.get(PurePosixPath(key).suffix.lower())
+    inner = key[: -len(GZIP_SUFFIX)] if is_gzipped(key) else key
+    return _SUFFIX_FORMATS.get(PurePosixPath(inner).suffix.lower())
+
+
+def gzipped(body: bytes) -> bytes:
+    """``body`` gzip-compressed, byte for byte the same every time (no timestamp, no name)."""
+    import gzip
+
+    if body.startswith(_GZIP_MAGIC):
+        return body  # already compressed (a .gz file uploaded as it is)
+    return gzip.compress(body, mtime=0)
 
 
 def build_payload(data: Mapping[str, Any], key: str, fmt: str | None, base_dir: Path,
                   datasets: Datasets) -> Payload:
-    """The upload's bytes; StepError when the data cannot be built."""
+    """The upload's bytes, gzip-compressed for a key ending in ``.gz``; StepError when the data
+    cannot be built."""
+    payload = _payload(data, key, fmt, base_dir, datasets)
+    if is_gzipped(key) and "text" not in data:
+        return Payload(gzipped(payload.body), payload.fmt, payload.rows)
+    return payload
+
+
+def _payload(data: Mapping[str, Any], key: str, fmt: str | None, base_dir: Path,
+             datasets: Datasets) -> Payload:
     if "text" in data:
         return Payload(str(data["text"]).encode("utf-8"), None, None)
     target = format_for(key, fmt)
