@@ -50,6 +50,10 @@ class RequestLedger:
             entry[1] += 1
             entry[2] = status
 
+    def note_malformed(self) -> None:
+        with self._lock:
+            self.malformed += 1
+
     def snapshot(self) -> dict[int, LedgerEntry]:
         with self._lock:
             return {key: LedgerEntry(*value) for key, value in self._entries.items()}
@@ -84,7 +88,7 @@ def ledger_middleware(app: WsgiApp, ledger: RequestLedger) -> WsgiApp:
             return app(environ, start_response)
         request_id = parse_id(raw)
         if request_id is None:
-            ledger.malformed += 1
+            ledger.note_malformed()
             return app(environ, start_response)
         ledger.received(request_id)
 

@@ -119,24 +119,22 @@ def _faults_on(rules: tuple[FaultRule, ...], emulator: Any, endpoint: str,
     if not rules:
         yield report
         return
-    client = None if emulator is not None else FaultClient(endpoint)
-    if client is None:
+    # The embedded emulator's injector, or /_harness/faults of an emulator elsewhere.
+    if emulator is not None:
         for rule in rules:
             emulator.faults.add(rule)
+        faults: Any = emulator.faults
     else:
-        client.add(*(rule.to_json() for rule in rules))
+        faults = FaultClient(endpoint)
+        faults.add(*(rule.to_json() for rule in rules))
     say(f"faults on: {len(rules)} rule(s) " + ", ".join(_fault_text(r) for r in rules))
     try:
         yield report
     finally:
         mine = {rule.id for rule in rules}
-        found = emulator.faults.report() if client is None else client.report()
-        report.extend(item for item in found if item.get("id") in mine)
+        report.extend(item for item in faults.report() if item.get("id") in mine)
         for rule in rules:
-            if client is None:
-                emulator.faults.remove(rule.id)
-            else:
-                client.remove(rule.id)
+            faults.remove(rule.id)
 
 
 def _fault_text(rule: FaultRule) -> str:
