@@ -1,38 +1,10 @@
-"""The deployment files: pinned requirements match what the model is trained with; the image."""
+"""The deployment files: the function's image and layout (its pins: tests/tools/test_lock.py)."""
 
 from __future__ import annotations
 
-import re
-from importlib.metadata import version
 from pathlib import Path
 
-import pytest
-
 LAMBDA_FN = Path(__file__).resolve().parents[2] / "lambda_fn"
-
-
-def _pins() -> dict[str, str]:
-    pins = {}
-    for line in (LAMBDA_FN / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, pinned = line.partition("==")
-            pins[name.strip().lower()] = pinned.strip()
-    return pins
-
-
-def test_requirements_pin_exact_versions() -> None:
-    pins = _pins()
-    assert {"scikit-learn", "joblib", "numpy", "boto3"} <= set(pins)
-    assert all(re.fullmatch(r"\d+(\.\d+)+", pinned) for pinned in pins.values()), pins
-
-
-@pytest.mark.parametrize(
-    "package", ["scikit-learn", "joblib", "numpy", "boto3", "scipy", "threadpoolctl", "narwhals"]
-)
-def test_requirements_match_the_training_environment(package: str) -> None:
-    # The handler refuses a model whose scikit-learn differs from the runtime's.
-    assert _pins()[package] == version(package)
 
 
 def test_dockerfile_builds_from_the_lambda_base_and_runs_the_handler() -> None:
