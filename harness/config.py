@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.http_guard import normalise_host_pattern, normalise_origin
 
 DEFAULT_PORT = 4566
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
@@ -71,8 +72,26 @@ class EmulatorConfig:
     log_events_per_stream: int = 20_000
     """CloudWatch Logs events kept per log stream; older ones are dropped (a long-running
     emulator would otherwise grow by every invocation's START/END/REPORT lines)."""
+    log_bytes_per_stream: int = 8 * 1024 * 1024
+    """Message bytes kept per log stream; older events are dropped (a function's output is
+    capped per invocation, but 20,000 events of 256 KB would still be 5 GB)."""
+    log_streams_per_group: int = 50
+    """Log streams kept per log group (one per environment): past it, the streams of stopped
+    environments written longest ago are deleted. AWS keeps them; a long-running emulator that
+    replaces environments (keep-alive, crashes, timeouts) would otherwise grow by one each."""
+    ledger_max_entries: int = 100_000
+    """Request ids the ledger (``X-Harness-Request-Id``) keeps; past it the oldest answered ones
+    are evicted, and counted. The soak's 10,000 requests fit ten times over."""
     lambda_: LambdaConfig = field(default_factory=LambdaConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names served besides 127.0.0.1, localhost, [::1], ``*.localhost``,
+    ``*.localhost.localstack.cloud`` and ``host`` (``*.NAME`` for every name below NAME; ``*``
+    for any): other names are refused, so a DNS-rebinding web page cannot use the emulator.
+    HARNESS_ALLOWED_HOSTS, separated by commas or spaces."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins of web pages that may use the control planes and ``/_harness/*`` besides pages on
+    this machine (``http://localhost:3000``, ...); ``*`` for any. HARNESS_ALLOWED_ORIGINS."""
 
     def with_overrides(self, **changes: object) -> EmulatorConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -96,7 +115,7 @@ class EmulatorConfig:
                                      "HARNESS_ZIP_EXECUTOR", ("process", "container")),
                 zip_image=env.get("HARNESS_ZIP_IMAGE") or lam.zip_image,
             )
-            return replace(
+            return _bounds_from_env(env, replace(
                 base,
                 host=env.get("HARNESS_HOST", base.host),
                 port=int(env.get("HARNESS_PORT", base.port)),
@@ -107,9 +126,31 @@ class EmulatorConfig:
                     "HARNESS_LOG_EVENTS_PER_STREAM"),
                 lambda_=lam,
                 gateway=_gateway_from_env(env, base.gateway),
-            )
+                allowed_hosts=tuple(normalise_host_pattern(name) for name in
+                                    _words(env.get("HARNESS_ALLOWED_HOSTS", ""))),
+                allowed_origins=tuple(normalise_origin(origin) for origin in
+                                      _words(env.get("HARNESS_ALLOWED_ORIGINS", ""))),
+            ))
         except ValueError as exc:
             raise UsageError(f"bad HARNESS_* environment value: {exc}") from None
+
+
+def _bounds_from_env(env: Mapping[str, str], config: EmulatorConfig) -> EmulatorConfig:
+    """``config`` with what a long-running emulator keeps of its logs and its ledger."""
+    def read(name: str, default: int) -> int:
+        return _at_least(1, int(env.get(name, default)), name)
+
+    return replace(
+        config,
+        log_bytes_per_stream=read("HARNESS_LOG_BYTES_PER_STREAM", config.log_bytes_per_stream),
+        log_streams_per_group=read("HARNESS_LOG_STREAMS_PER_GROUP",
+                                   config.log_streams_per_group),
+        ledger_max_entries=read("HARNESS_LEDGER_MAX_ENTRIES", config.ledger_max_entries),
+    )
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(word for word in value.replace(",", " ").split() if word)
 
 
 def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:

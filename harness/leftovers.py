@@ -4,16 +4,28 @@ Take a `Baseline` before starting anything; after stopping it all, `leftovers(ba
 whatever is new and still alive (after a short grace period, since stopped threads and
 processes take a moment to go). ``harness load`` checks it after a soak; the test suite checks
 it after the session.
+
+A process a function started and that was reparented away from the harness (its own session, a
+double fork, a harness killed by SIGKILL) is no longer a child of anything the harness knows:
+every runtime carries ``ENV_MARKER`` in its environment, which what it starts inherits, and
+``marked_processes`` finds them by it.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 
 import psutil
+
+from harness.container.engine import owner_label
+
+ENV_MARKER = "_HARNESS_ENV"
+"""The variable set on every runtime: ``<owner label of the harness>/<environment id>``."""
 
 HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", "lambda-reaper",
                            "lambda-housekeeping", "lambda-logs", "lambda-event",
@@ -37,6 +49,34 @@ class Baseline:
                    frozenset(_listening(me)))
 
 
+@functools.lru_cache(maxsize=4)
+def _owner(pid: int) -> str:
+    return owner_label(pid)
+
+
+def env_marker(env_id: str) -> str:
+    """The value of ``ENV_MARKER`` for an environment of this harness process."""
+    return f"{_owner(os.getpid())}/{env_id}"
+
+
+def marked_processes(owner: str | None = None) -> list[int]:
+    """Live processes started by environments of the harness whose owner label is ``owner``
+    (this process by default). A zombie has no environment left, so it is not counted."""
+    needle = f"\0{ENV_MARKER}={owner or _owner(os.getpid())}/".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as environ:
+                data = b"\0" + environ.read()
+        except OSError:
+            continue  # gone, or not ours to read
+        if needle in data:
+            found.append(int(name))
+    return found
+
+
 def _live_children(process: psutil.Process) -> list[psutil.Process]:
     found = []
     for child in process.children(recursive=True):
@@ -57,6 +97,13 @@ def _listening(process: psutil.Process) -> set[tuple[str, int]]:
             if c.status == psutil.CONN_LISTEN and c.laddr}
 
 
+def _describe_pid(pid: int) -> str:
+    try:
+        return _describe(psutil.Process(pid))
+    except psutil.Error:
+        return f"process {pid}"
+
+
 def _describe(process: psutil.Process) -> str:
     try:
         return f"process {process.pid}: {' '.join(process.cmdline()[:4])}"
@@ -73,6 +120,9 @@ def scan(baseline: Baseline, *, all_threads: bool = False) -> list[str]:
     me = psutil.Process()
     children = [p for p in _live_children(me) if p.pid not in baseline.children]
     found = [_describe(p) for p in children]
+    known = {p.pid for p in children}
+    found += [f"{_describe_pid(pid)} (a function's, reparented away from the harness)"
+              for pid in marked_processes() if pid not in known]
     found += [f"thread {t.name}" for t in threading.enumerate()
               if t.ident not in baseline.threads and t is not threading.current_thread()
               and (all_threads or t.name.startswith(HARNESS_THREAD_PREFIXES))]

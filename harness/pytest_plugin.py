@@ -1,5 +1,6 @@
 """pytest fixtures that hand a test a running emulator and the deployed example stack, and the
-collection of scenario files (``scenarios/*.yaml``) as tests.
+collection as tests of the scenario files a project names (the ``harness_scenarios`` ini option,
+``--harness-scenarios``; nothing without them).
 
 Registered through the ``pytest11`` entry point, so installing the package is enough:
 
@@ -12,10 +13,10 @@ only clears state, and can be called again inside each hypothesis example.
 
 from __future__ import annotations
 
+import glob
 import os
-import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-ci", action="store_true", default=None,
                     help="derandomise scenario property runs that give no seed (default on "
                          "when $CI is true)")
+    group.addoption("--harness-scenarios", action="append", default=[], metavar="PATH",
+                    help="collect the .yaml/.yml files at PATH (a file, a directory or a glob, "
+                         "relative to the current directory) as scenario tests; repeatable, "
+                         "added to the harness_scenarios ini option")
+    parser.addini("harness_scenarios", type="paths", default=[],
+                  help="files, directories or globs (relative to the ini file) whose .yaml/.yml "
+                       "files are scenario tests; without it or --harness-scenarios no YAML "
+                       "file is collected")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
         check_target(_target(config))
     except UsageError as error:
         raise pytest.UsageError(f"--harness-target: {error.message}") from None
+    config.stash[_SCENARIO_ROOTS] = scenario_roots(config)
 
 
 def _target(config: pytest.Config) -> str:
@@ -90,23 +100,42 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 # -- scenario files as tests -------------------------------------------------------------------
 
-_SCENARIO_MARKER = re.compile(r"^(scenario|steps)\s*:", re.MULTILINE)
+_SCENARIO_SUFFIXES = (".yaml", ".yml")
+_SCENARIO_ROOTS = pytest.StashKey[tuple[Path, ...]]()
 
 
-def is_scenario_file(path: Path) -> bool:
-    """A .yaml/.yml file in a ``scenarios`` directory, or one with a top-level ``scenario:``."""
-    if path.suffix not in (".yaml", ".yml"):
+def scenario_roots(config: pytest.Config) -> tuple[Path, ...]:
+    """The files and directories the project names as scenarios, globs expanded: the
+    ``harness_scenarios`` ini option (relative to the ini file) and every
+    ``--harness-scenarios`` (relative to the current directory)."""
+    here = config.invocation_params.dir
+    named = [("harness_scenarios", Path(p)) for p in config.getini("harness_scenarios")]
+    named += [("--harness-scenarios", here / p)
+              for p in config.getoption("--harness-scenarios")]
+    return tuple(root for where, path in named for root in _expand(where, path))
+
+
+def _expand(where: str, path: Path) -> list[Path]:
+    text = os.path.normpath(os.path.abspath(path))
+    found = glob.glob(text, recursive=True) if any(c in text for c in "*?[") else \
+        [text] if os.path.exists(text) else []
+    if not found:
+        # A path that names nothing is a typo; collecting nothing would hide it.
+        raise pytest.UsageError(f"{where}: {path} matches no file or directory")
+    return [Path(match) for match in found]
+
+
+def is_scenario_file(path: Path, roots: Sequence[Path]) -> bool:
+    """A .yaml/.yml file that is one of ``roots`` or lies under one of them."""
+    if path.suffix not in _SCENARIO_SUFFIXES:
         return False
-    if "scenarios" in path.parent.parts:
-        return True
-    try:
-        return bool(_SCENARIO_MARKER.search(path.read_text(encoding="utf-8", errors="replace")))
-    except OSError:
-        return False
+    where = Path(os.path.normpath(os.path.abspath(path)))
+    return any(where == root or root in where.parents for root in roots)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if is_scenario_file(file_path):
+    roots: tuple[Path, ...] = parent.config.stash.get(_SCENARIO_ROOTS, ())
+    if is_scenario_file(file_path, roots):
         from harness.scenario.pytest_items import ScenarioFile
 
         return ScenarioFile.from_parent(parent, path=file_path)

@@ -18,7 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from harness.apigw import events, http_api, routing, urls
+from harness.apigw import cors, events, http_api, routing, urls
 from harness.config import EmulatorConfig
 from harness.errors import AwsError, TooManyRequestsError
 from harness.http import HttpRequest, HttpResponse
@@ -178,6 +178,9 @@ class ExecuteApiGateway:
             return events.not_found()
         routes = [(route_id, route.route_key) for route_id, route in list(api.routes.items())]
         match = http_api.match_route(routes, request.method, choice.path)
+        cors_config = cors.CorsConfig.from_api(getattr(api, "cors_configuration", None))
+        if match is None and cors_config is not None and cors.is_preflight(request):
+            return cors.preflight_response(cors_config, request)
         if match is None:
             log.info("no route of HTTP API %s matches %s %s", target.api_id, request.method,
                      choice.path)
@@ -194,12 +197,13 @@ class ExecuteApiGateway:
         version = integration.payload_format_version or "2.0"
         event, mapper = _http_api_event(found, target, request, choice, match, variables,
                                         version)
-        return self._call(_Call(
+        response = self._call(_Call(
             function=_function_from_uri(integration.integration_uri, variables),
             region=found.region, event=event,
             timeout_s=self._timeout(integration.timeout_in_millis,
                                     HTTP_API_INTEGRATION_TIMEOUT_S),
             mapper=mapper, answers=_HTTP))
+        return response if cors_config is None else cors.apply(cors_config, request, response)
 
     # -- the Lambda call -----------------------------------------------------------------------
     def _call(self, call: _Call) -> HttpResponse:

@@ -6,6 +6,8 @@ HTTP APIs the 2.0 result
 (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html#http-api-develop-integrations-lambda.response).
 Where the docs are silent we follow what LocalStack's AWS-validated snapshot test
 ``test_aws_proxy_response_payload_format_validation`` recorded against AWS, marked "AWS-recorded".
+Where neither says anything (header names and values) RFC 9110 decides: a header that could split
+the response makes the result malformed.
 ``harness.apigw.events`` re-exports every public name here.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.http import HttpResponse
+from harness.http_wire import control_problem, header_name_problem, utf8_as_latin1
 
 Pair = tuple[str, str]
 _RESULT_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
@@ -64,8 +67,8 @@ def map_rest_response(
         if unknown:
             raise _Invalid(f"unknown key(s) {', '.join(unknown)}")
         status, body, encoded = _status_body_flag(result)
-        headers = _merge_headers(_header_map(result.get("headers")),
-                                 _multi_header_map(result.get("multiValueHeaders")))
+        headers = _wire_headers(_merge_headers(_header_map(result.get("headers")),
+                                               _multi_header_map(result.get("multiValueHeaders"))))
     except _Invalid as invalid:
         raise MalformedProxyResponse(str(invalid), status=502) from None
     if not any(name.lower() == "content-type" for name, _ in headers):
@@ -98,10 +101,10 @@ def map_http_api_response(payload: bytes) -> HttpResponse:
         cookies = [] if cookies is None else cookies
         if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
             raise _Invalid("cookies is not a list of strings")  # AWS-recorded: 500
+        # "In the response to the client, each cookie becomes a set-cookie header."
+        headers = _wire_headers([*headers, *(("Set-Cookie", cookie) for cookie in cookies)])
     except _Invalid as invalid:
         raise MalformedProxyResponse(str(invalid), status=500) from None
-    # "In the response to the client, each cookie becomes a set-cookie header."
-    headers.extend(("Set-Cookie", cookie) for cookie in cookies)
     content = _b64decode(body) if encoded else body.encode("utf-8")
     return HttpResponse(status, tuple(headers), content)
 
@@ -140,6 +143,8 @@ def _status_body_flag(result: dict[str, Any]) -> tuple[int, str, bool]:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 100 <= value <= 599:
         raise _Invalid(f"statusCode {value!r} is not an HTTP status code")
+    if value < 200:  # sent as the answer, an interim status would leave the client waiting
+        raise _Invalid(f"statusCode {value} is an interim (1xx) status, not a final one")
     body = result.get("body")
     if body is not None and not isinstance(body, str):
         raise _Invalid(f"body is a {type(body).__name__}, not a string")
@@ -185,6 +190,25 @@ def _merge_headers(single: dict[str, str], multi: dict[str, list[str]]) -> list[
             spelling = next((k for k, _ in merged if k.lower() == name.lower()), name)
             merged.append((spelling, value))
     return merged
+
+
+def _wire_headers(headers: list[Pair]) -> list[Pair]:
+    """The headers as the server is to send them, or ``_Invalid`` naming the first that cannot.
+
+    AWS documents no rule beyond "headers"; RFC 9110's are applied (5.1, 5.5): a name is a token,
+    and a value holds no control character, as a CR or LF would split the response. Non-ASCII
+    text is sent as UTF-8 (a function's JSON is Unicode; AWS's encoding is undocumented), handed
+    to the server as Latin-1 text (``harness.http_wire``).
+    """
+    wired: list[Pair] = []
+    for name, value in headers:
+        problem = header_name_problem(name)
+        if problem is None and (control := control_problem(value)) is not None:
+            problem = f"header {name!r} value {value!r:.80} {control}"
+        if problem is not None:
+            raise _Invalid(problem)
+        wired.append((name, utf8_as_latin1(value)))
+    return wired
 
 
 def _b64decode(text: str) -> bytes:

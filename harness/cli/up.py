@@ -12,6 +12,7 @@ from dataclasses import replace
 from harness.cli.options import is_loopback, port, positive_int, positive_seconds
 from harness.config import EmulatorConfig
 from harness.emulator import Emulator
+from harness.http_guard import normalise_host_pattern, normalise_origin
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,7 +37,37 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--function-python", default=None, metavar="PATH",
                         help="interpreter that runs zip functions (it needs awslambdaric; "
                              "default: the harness's own; env HARNESS_LAMBDA_PYTHON)")
+    parser.add_argument("--allow-host", action="append", type=host_pattern, default=[],
+                        metavar="NAME",
+                        help="also serve requests whose Host is NAME (*.NAME: any name below "
+                             "it); repeatable. Only 127.0.0.1, localhost, [::1], *.localhost, "
+                             "*.localhost.localstack.cloud and --host are served otherwise, so "
+                             "that a web page that re-points its own name at this machine (DNS "
+                             "rebinding) cannot create and run functions here "
+                             "(env HARNESS_ALLOWED_HOSTS)")
+    parser.add_argument("--allow-origin", action="append", type=origin, default=[],
+                        metavar="ORIGIN",
+                        help="let web pages of ORIGIN (scheme://host[:port]) call the AWS APIs "
+                             "and /_harness/*; repeatable. Only pages on this machine "
+                             "(http://localhost:3000, ...) may otherwise, so that any site you "
+                             "visit cannot invoke functions or reset state through your browser; "
+                             "execute-api URLs serve every origin, with API Gateway's CORS "
+                             "(env HARNESS_ALLOWED_ORIGINS)")
     parser.set_defaults(run=run)
+
+
+def host_pattern(text: str) -> str:
+    try:
+        return normalise_host_pattern(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def origin(text: str) -> str:
+    try:
+        return normalise_origin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def config_from_args(args: argparse.Namespace,
@@ -55,6 +86,8 @@ def config_from_args(args: argparse.Namespace,
         lam = replace(lam, account_concurrency=args.account_concurrency)
     if args.function_python is not None:
         lam = replace(lam, python=args.function_python)
+    overrides["allowed_hosts"] = (*config.allowed_hosts, *args.allow_host)
+    overrides["allowed_origins"] = (*config.allowed_origins, *args.allow_origin)
     return config.with_overrides(lambda_=lam, **overrides)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
+from xml.sax.saxutils import escape
 
 from harness.emulator.errors import lambda_error_response
 from harness.emulator.lambda_routes import handle_invoke, match_invoke
@@ -15,6 +17,7 @@ from harness.errors import AwsError, UsageError
 from harness.faults import FaultInjector, parse_rules
 from harness.faults import s3 as s3_faults
 from harness.http import HttpResponse
+from harness.http_guard import Refusal, RequestGuard
 from harness.lambda_.service import LambdaService
 
 MAX_INVOKE_BODY = 6 * 1024 * 1024 + 64 * 1024
@@ -23,6 +26,23 @@ HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
 OWN_PREFIXES = ("/_harness/", "/_localstack/")
 MAX_OWN_BODY = 1024 * 1024
 SERVICES = ("s3", "lambda", "apigateway", "iam", "sts", "logs")
+log = logging.getLogger("harness.emulator")
+
+
+def refusal_response(refused: Refusal, environ: WsgiEnviron) -> HttpResponse:
+    """A refusal in the shape the caller's SDK reads its message from: S3's XML error, the
+    query APIs' (IAM, STS) XML error, else JSON as the REST-JSON and JSON APIs answer."""
+    code = "AccessDenied" if refused.status == 403 else "InvalidRequest"
+    message = escape(refused.message)
+    if s3_faults.signed_service(environ.get("HTTP_AUTHORIZATION", "")) == "s3":
+        body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    elif environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                f"<Message>{message}</Message></Error></ErrorResponse>")
+    else:
+        return HttpResponse.json(refused.status, {"message": refused.message},
+                                 (("x-amzn-ErrorType", f"{code}Exception"),))
+    return HttpResponse(refused.status, (("Content-Type", "application/xml"),), body.encode())
 
 
 class ExecuteApi(Protocol):
@@ -37,8 +57,9 @@ class EmulatorApp:
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], lambdas: LambdaService,
                  execute_api: ExecuteApi, on_reset: Callable[[], None],
-                 faults: FaultInjector | None = None) -> None:
+                 faults: FaultInjector | None = None, guard: RequestGuard | None = None) -> None:
         self._moto = moto_app
+        self._guard = guard or RequestGuard()
         self._faults = faults or FaultInjector()
         self._lambdas = lambdas
         self._execute_api = execute_api
@@ -48,6 +69,10 @@ class EmulatorApp:
     def __call__(self, environ: WsgiEnviron, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
+        refused = self._refusal(environ, method, path)
+        if refused is not None:
+            log.warning("refused %s %r: %s", method, path[:200], refused.message)
+            return send(refusal_response(refused, environ), start_response)
         if path.startswith(OWN_PREFIXES):
             try:
                 body = read_body(environ, MAX_OWN_BODY)
@@ -67,6 +92,20 @@ class EmulatorApp:
             if injected is not None:
                 return send(injected, start_response)
         return self._moto(environ, start_response)
+
+    def _refusal(self, environ: WsgiEnviron, method: str, path: str) -> Refusal | None:
+        """Refuse, before anything runs, a foreign Host anywhere, and a foreign web page on all
+        but users' own APIs (execute-api serves browser apps, with API Gateway's CORS)."""
+        refused = self._guard.check_host(environ.get("HTTP_HOST"),
+                                         environ.get("SERVER_PROTOCOL", ""))
+        if refused is not None:
+            return refused
+        users_api = (not path.startswith(OWN_PREFIXES) and match_invoke(method, path) is None
+                     and self._execute_api.match(environ.get("HTTP_HOST", ""), path) is not None)
+        if users_api:
+            return None
+        return self._guard.check_browser(environ.get("HTTP_ORIGIN"),
+                                         environ.get("HTTP_SEC_FETCH_SITE"))
 
     def _s3_fault(self, environ: WsgiEnviron) -> HttpResponse | None:
         """Apply a matching S3 fault rule: an S3 error document, or a delay before moto."""

@@ -10,6 +10,7 @@ connection cannot.
 from __future__ import annotations
 
 import io
+import json
 import socket
 import sys
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from harness.http_wire import write_response
 from harness.sockets import TrackedConnections
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -35,8 +37,6 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None,
                    explain: str | None = None) -> None:
         """Errors found before the app runs (bad request line, size): JSON with a status line."""
-        import json
-
         self.close_connection = True
         if not hasattr(self, "command"):
             self.command = ""
@@ -162,17 +162,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(status_headers[0], status_headers[1], payload)
 
     def _respond(self, status: str, headers: list[tuple[str, str]], payload: bytes) -> None:
-        # One write for status, headers and body: a second small segment would wait on the
-        # client's delayed ACK.
-        lines = [f"HTTP/1.1 {status}"]
-        for key, value in headers:
-            if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                lines.append(f"{key}: {value}")
-        lines.append(f"Content-Length: {len(payload)}")
-        if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head if self.command == "HEAD" else head + payload)
+        # The one response writer (shared with the Runtime APIs): a header that could split the
+        # response or cannot be encoded turns it into a 502, never into a dropped connection.
+        write_response(self.wfile, status, headers, payload, close=self.close_connection,
+                       head_only=self.command == "HEAD")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _run
 

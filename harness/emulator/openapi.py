@@ -252,7 +252,9 @@ def _runtime_post(summary: str, statuses: dict[str, str], *, request_id: bool,
 
 def runtime_api_openapi() -> Schema:
     """The Runtime API of one environment; the server is ``http://$AWS_LAMBDA_RUNTIME_API``."""
-    forbidden = "Forbidden: not allowed in the environment's state."
+    forbidden = ("Forbidden: not allowed in the environment's state, or (AccessDenied) the "
+                 "caller is not one of the environment's own processes.")
+    gone = "Gone (InvokeTimeout): the invocation timed out before this result came."
     invocation_headers = {name: _string_header(text) for name, text in (
         ("Lambda-Runtime-Aws-Request-Id", "The invocation's request id."),
         ("Lambda-Runtime-Deadline-Ms", "Its deadline, in Unix milliseconds."),
@@ -278,13 +280,13 @@ def runtime_api_openapi() -> Schema:
             "/runtime/invocation/{AwsRequestId}/response": {"post": _runtime_post(
                 "The invocation's result.",
                 {"202": "Accepted", "400": "Bad Request: not the current invocation's id.",
-                 "403": forbidden,
+                 "403": forbidden, "410": gone,
                  "413": f"Payload Too Large: over {MAX_RESPONSE_BYTES} bytes."},
                 request_id=True, error_type=False, body={})},
             "/runtime/invocation/{AwsRequestId}/error": {"post": _runtime_post(
                 "The invocation's error.",
                 {"202": "Accepted", "400": "Bad Request: not the current invocation's id.",
-                 "403": forbidden},
+                 "403": forbidden, "410": gone},
                 request_id=True, error_type=True, body=_ref("ErrorRequest"))},
         },
         "components": {"schemas": _runtime_components()},

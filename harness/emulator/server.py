@@ -13,7 +13,8 @@ from harness.config import EmulatorConfig
 from harness.emulator.http_server import WsgiServer
 from harness.errors import UsageError
 from harness.faults import FaultInjector
-from harness.lambda_.cloudwatch import LogWriter
+from harness.http_guard import RequestGuard
+from harness.lambda_.cloudwatch import LogBounds, LogWriter
 from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
@@ -59,7 +60,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self.lambdas: LambdaService | None = None
         self.faults = FaultInjector()
-        self.ledger = RequestLedger()
+        self.ledger = RequestLedger(self.config.ledger_max_entries)
         self._launcher: ExecutorSelector | None = None
         self._gateway: Any = None  # harness.apigw.gateway.ExecuteApiGateway, once started
         self._url = ""
@@ -79,16 +80,20 @@ class Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
 
+        guard = self._guard()  # a bad name or origin is refused before anything starts
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         writer = LogWriter(echo=sys.stderr if self.config.log_to_console else None,
-                           max_events_per_stream=self.config.log_events_per_stream)
+                           bounds=LogBounds(self.config.log_events_per_stream,
+                                            self.config.log_bytes_per_stream,
+                                            self.config.log_streams_per_group))
         self._launcher = ExecutorSelector(lambda: self.url, self.config.lambda_,
                                           self.config.state_dir)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
         app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
-                                            self.reset, faults=self.faults), self.ledger)
+                                            self.reset, faults=self.faults,
+                                            guard=guard), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:
@@ -106,6 +111,13 @@ class Emulator:
                                         daemon=True)
         self._thread.start()
         return self
+
+    def _guard(self) -> RequestGuard:
+        try:
+            return RequestGuard.for_listener(self.config.host, self.config.allowed_hosts,
+                                             self.config.allowed_origins)
+        except ValueError as exc:
+            raise UsageError(f"bad allowed host or origin: {exc}") from None
 
     def reset(self) -> None:
         """Forget every bucket, function, API and log; stop every environment."""

@@ -33,7 +33,9 @@ from harness.container.engine import (
 from harness.errors import AwsError
 from harness.lambda_.environment import RuntimeHandle
 from harness.lambda_.launcher import runtime_environment
+from harness.lambda_.output import BoundedOutput
 from harness.lambda_.spec import FunctionSpec
+from harness.lambda_.supervisor import descendants
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,12 @@ class ContainerRuntime:
         self._arrived = threading.Condition(self._lock)
         self._last_chunk = 0.0
         self._stream_open = True
-        self._buffer = bytearray()
+        self._output = BoundedOutput()
         self._peak_mb = 0
         self._cgroup_file: Path | None = None
         self._removed = False
+        self._root_pid = 0
+        self._pids_visible = True
         self.out_of_memory = False
         """True once the engine reported that the kernel killed the container for memory."""
         self._reader: threading.Thread | None = None
@@ -101,7 +105,7 @@ class ContainerRuntime:
         try:
             for chunk in stream:
                 with self._arrived:
-                    self._buffer += chunk
+                    self._output.add(chunk)
                     self._last_chunk = time.perf_counter()
                     self._arrived.notify_all()
         except Exception as exc:  # noqa: BLE001 - the engine went away; the exit says the rest
@@ -124,6 +128,38 @@ class ContainerRuntime:
             self.out_of_memory = True
         return exit_code_of(status)
 
+    def pids(self) -> list[int] | None:
+        """The container's processes by their host pids: its first process, then those below it
+        (they share the host's network, so their sockets are in the host's /proc/net/tcp).
+
+        None when this host cannot see them (an engine in a VM, another pid namespace): the
+        Runtime API then cannot tell its runtime's connections apart and serves them all.
+        """
+        if not self._root_pid and self._pids_visible:
+            found = self._find_root_pid()
+            self._pids_visible = found is not None
+            self._root_pid = found or 0
+        if not self._pids_visible:
+            return None
+        root = self._root_pid
+        return [root, *descendants(root)] if root else []
+
+    def _find_root_pid(self) -> int | None:
+        """State.Pid when it names this container's process on this host; 0 once it stopped."""
+        try:
+            pid = int(self._client.api.inspect_container(self.container_id)["State"]["Pid"])
+        except Exception:  # noqa: BLE001 - removed meanwhile: nothing of it is left
+            return 0
+        try:
+            cgroup = Path(f"/proc/{pid}/cgroup").read_text() if pid else ""
+        except OSError:
+            cgroup = ""
+        if pid and self.container_id not in cgroup:
+            log.warning("container %s: its processes are not visible on this host; its Runtime "
+                        "API serves any local process", self.container_id[:12])
+            return None
+        return pid
+
     def take_output(self) -> str:
         """Everything the container wrote so far, once its output has been quiet for a moment.
 
@@ -141,9 +177,7 @@ class ContainerRuntime:
                 if wait <= 0:
                     break
                 self._arrived.wait(wait)
-            data = bytes(self._buffer)
-            self._buffer.clear()
-        return data.decode("utf-8", errors="replace")
+            return self._output.take()
 
     def peak_memory_mb(self) -> int:
         """Peak memory of the container's cgroup, read from the host's cgroup file when it can

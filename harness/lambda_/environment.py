@@ -19,6 +19,7 @@ from typing import Protocol
 from harness.errors import HarnessError
 from harness.lambda_.invocation import Invocation, RuntimeError_
 from harness.lambda_.logs import Report, billed_duration_ms
+from harness.lambda_.peers import connection_from
 from harness.lambda_.runtime_api import MAX_RESPONSE_BYTES, RuntimeApiServer
 from harness.lambda_.spec import FunctionSpec
 
@@ -117,6 +118,8 @@ class ExecutionEnvironment:
         self._fault: str | None = None
         """The injected Lambda fault (timeout, crash, oom) of the current invocation, if any."""
         self._init_done = threading.Event()
+        self._launched = threading.Event()
+        """Set once the launcher has handed back the runtime (or failed, or the stop began)."""
         self._init_error: RuntimeError_ | None = None
         self._exit_code: int | None = None
         self._ready_at = 0.0
@@ -158,15 +161,17 @@ class ExecutionEnvironment:
         if current is None or current.request_id != request_id:
             return 400
         if len(body) > MAX_RESPONSE_BYTES:
-            current.fail(RuntimeError_("Function.ResponseSizeTooLarge", error_payload(
+            too_large = RuntimeError_("Function.ResponseSizeTooLarge", error_payload(
                 "Function.ResponseSizeTooLarge",
                 f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload "
-                f"size ({MAX_RESPONSE_BYTES} bytes).")))
-            return 413
+                f"size ({MAX_RESPONSE_BYTES} bytes)."))
+            return 413 if current.fail(too_large) else _late_status(current)
         if self._fault in INJECTED_FAULTS:  # the injected fault ends the invocation instead
             return 202
-        if not self._over_memory():  # else its exit fails the invocation: Runtime.OutOfMemory
-            current.succeed(body)
+        # Over memory, its exit fails the invocation (Runtime.OutOfMemory); else the first
+        # verdict stands and a response that came after it is refused.
+        if not self._over_memory() and not current.succeed(body):
+            return _late_status(current)
         return 202
 
     def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> int:
@@ -175,8 +180,9 @@ class ExecutionEnvironment:
             return 400
         if self._fault in INJECTED_FAULTS:
             return 202
-        if not self._over_memory():
-            current.fail(RuntimeError_(_error_type_of(body, error_type), body))
+        if not self._over_memory() and not current.fail(
+                RuntimeError_(_error_type_of(body, error_type), body)):
+            return _late_status(current)
         return 202
 
     def init_error(self, body: bytes, error_type: str | None) -> int:
@@ -204,11 +210,14 @@ class ExecutionEnvironment:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> RuntimeError_ | None:
         """Start the runtime and wait for its init; returns the init error, if any."""
-        self._server = RuntimeApiServer(self)
+        self._server = RuntimeApiServer(self, peer_check=self._is_own_peer)
         self._server.start()
         started = time.perf_counter()
-        self._runtime = self._launcher.launch(
-            self.spec, self._server.address, self.env_id, self._on_exit)
+        try:
+            self._runtime = self._launcher.launch(
+                self.spec, self._server.address, self.env_id, self._on_exit)
+        finally:
+            self._launched.set()
         if not self._watching_memory(self._init_done.wait, self._init_timeout_s):
             return self._fail_init(RuntimeError_("Runtime.InitTimeout", error_payload(
                 "Runtime.InitTimeout",
@@ -256,10 +265,11 @@ class ExecutionEnvironment:
             timed_out = self._inject(invocation)
         else:
             timed_out = not self._await(invocation)
-        if timed_out:
-            message = f"Task timed out after {invocation.timeout_s:.2f} seconds"
-            invocation.fail(RuntimeError_("Sandbox.Timedout", error_payload(
-                "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}")))
+        message = f"Task timed out after {invocation.timeout_s:.2f} seconds"
+        # A response that slipped in after the wait gave up wins: the verdict is set once, and
+        # everything below acts on the stored one.
+        timed_out = timed_out and invocation.fail(RuntimeError_("Sandbox.Timedout", error_payload(
+            "Sandbox.Timedout", f"RequestId: {invocation.request_id} Error: {message}")))
         error = invocation.error
         broken = timed_out or (error is not None and error.error_type in _FATAL_ERRORS)
         if broken:
@@ -351,12 +361,28 @@ class ExecutionEnvironment:
         if self._runtime is not None:
             self._runtime.kill()
 
+    def _is_own_peer(self, client: tuple[object, ...], server: tuple[object, ...]) -> bool:
+        """Whether a Runtime API connection comes from this environment's own processes.
+
+        A runtime that cannot name its processes (no ``pids()``, or None from it: a container
+        this host cannot see into) is trusted, as before there was a check.
+        """
+        # The runtime may connect before launch() has handed back its handle.
+        self._launched.wait(self._init_timeout_s)
+        runtime = self._runtime
+        if runtime is None:
+            return False
+        pids = getattr(runtime, "pids", None)
+        found = pids() if pids is not None else None
+        return found is None or connection_from(client, server, found)
+
     def stop(self) -> None:
-        """Stop the runtime and the Runtime API; safe to call more than once."""
+        """Stop the runtime and its processes, then the Runtime API; safe to call more than once."""
         with self._lock:
             if self._state is State.STOPPED:
                 return
             self._move_locked(State.STOPPED)
+        self._launched.set()
         self._queue.put(None)
         self._kill_runtime()
         if self._server is not None:
@@ -373,6 +399,13 @@ MEMORY_CHECK_S = 0.01
 # AWS's: the environment is not reused), hence Function.ResponseSizeTooLarge is fatal too.
 _FATAL_ERRORS = frozenset({"Runtime.ExitError", "Sandbox.Timedout", "Runtime.OutOfMemory",
                            "Function.ResponseSizeTooLarge"})
+
+
+def _late_status(invocation: Invocation) -> int:
+    """What the Runtime API answers a result that came after the verdict, as AWS's emulator
+    does: 410 InvokeTimeout once the invocation timed out, else 400 InvalidRequestID."""
+    error = invocation.error
+    return 410 if error is not None and error.error_type == "Sandbox.Timedout" else 400
 
 
 def _error_type_of(body: bytes, header: str | None) -> str:

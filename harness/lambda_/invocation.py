@@ -34,6 +34,8 @@ class Invocation:
     _handed: threading.Event = field(default_factory=threading.Event, repr=False)
     _response: bytes | None = field(default=None, repr=False)
     _error: RuntimeError_ | None = field(default=None, repr=False)
+    _verdict_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
+                                          compare=False)
     finished: float = 0.0
 
     def hand_out(self) -> None:
@@ -55,11 +57,18 @@ class Invocation:
         return self._finish(None, error)
 
     def _finish(self, body: bytes | None, error: RuntimeError_ | None) -> bool:
-        if self._done.is_set():
-            return False
-        self.finished = time.perf_counter()
-        self._response, self._error = body, error
-        self._done.set()
+        """Set the verdict once: the first caller wins, every later one gets False.
+
+        A response, the timeout, the runtime's exit and an injected fault can all end the same
+        invocation at the same moment; whoever lost must act on the stored verdict, not on its
+        own (see ``ExecutionEnvironment.invoke``).
+        """
+        with self._verdict_lock:
+            if self._done.is_set():
+                return False
+            self.finished = time.perf_counter()
+            self._response, self._error = body, error
+            self._done.set()
         return True
 
     def wait(self, timeout: float | None) -> bool:

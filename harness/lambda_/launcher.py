@@ -11,6 +11,7 @@ from harness.lambda_.environment import RuntimeHandle
 from harness.lambda_.packages import PackageCache, version_note
 from harness.lambda_.process import RuntimeProcess
 from harness.lambda_.spec import FunctionSpec
+from harness.leftovers import ENV_MARKER, env_marker
 
 # Credentials a function sees: the emulator accepts any, real AWS is never reached.
 _FAKE_CREDENTIALS = {
@@ -52,6 +53,8 @@ def runtime_environment(spec: FunctionSpec, runtime_api: str, env_id: str,
     })
     # The function's own variables come last and win, as on Lambda (except reserved ones).
     env.update(dict(spec.environment))
+    # Inherited by everything the function starts: how a leftover is known after a reparent.
+    env[ENV_MARKER] = env_marker(env_id)
     return env
 
 

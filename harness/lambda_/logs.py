@@ -11,6 +11,36 @@ import math
 import re
 from dataclasses import dataclass
 
+MAX_EVENT_BYTES = 256 * 1024
+"""CloudWatch Logs' largest event from Lambda: 256 KB, counted as PutLogEvents counts a batch,
+the message's UTF-8 bytes plus 26 bytes per event
+(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html)."""
+EVENT_OVERHEAD_BYTES = 26
+MAX_MESSAGE_BYTES = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES
+"""262,118: Lambda splits a longer line of output into consecutive events of at most this many
+bytes (not documented; observed as 2^18 - 26: https://stackoverflow.com/questions/77175643 and
+https://github.com/DataDog/datadog-serverless-functions/issues/462). PutLogEvents itself has
+taken events of up to 1 MB since 2025-04; Lambda's own log capture still cuts at 256 KB."""
+
+
+def event_messages(line: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
+    """One line of output as Lambda ships it: one event, or consecutive pieces of at most
+    ``limit`` bytes of UTF-8 each, cut between characters."""
+    if len(line) * 4 <= limit:  # no character is longer than 4 bytes: no need to encode
+        return [line]
+    data = line.encode("utf-8", errors="replace")
+    if len(data) <= limit:
+        return [line]
+    pieces = []
+    start = 0
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a character: back off
+            end -= 1
+        pieces.append(data[start:end].decode("utf-8"))
+        start = end
+    return pieces
+
 
 @dataclass(frozen=True)
 class Report:

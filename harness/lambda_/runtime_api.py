@@ -1,7 +1,8 @@
 """The Lambda Runtime API, served to one execution environment's runtime client.
 
 Each environment gets its own listener on 127.0.0.1, so an environment can only see and answer
-its own invocations. Protocol: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+its own invocations; a connection from any process outside the environment (see ``peer_check``)
+gets 403 AccessDenied and never an invocation. Protocol: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ import json
 import re
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from harness.http_guard import LOOPBACK_ONLY
+from harness.http_wire import write_response
 from harness.lambda_.invocation import Invocation
 from harness.sockets import TrackedConnections
 
@@ -52,11 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
-        lines.extend(f"{key}: {value}" for key, value in (headers or {}).items())
-        lines.append(f"Content-Length: {len(body)}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head if self.command == "HEAD" else head + body)
+        # The emulator's writer too: Invoke's values (client context, trace id) reach these
+        # headers, and one that could split the response becomes a 502 instead.
+        write_response(self.wfile, status, (headers or {}).items(), body,
+                       close=self.close_connection, head_only=self.command == "HEAD")
 
     def _send_status(self, status: int, message: str, headers: dict[str, str] | None = None,
                      error_type: str = "InvalidRequest") -> None:
@@ -76,6 +79,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         """Every method lands here: the path picks the endpoint, a wrong method gets 405."""
+        # Only the runtime client calls here: a foreign Host (DNS rebinding) or a web page's
+        # request is refused before its body is read or an invocation is handed out.
+        hosts = self.headers.get_all("Host")
+        refused = (LOOPBACK_ONLY.check_host(",".join(hosts) if hosts else None,
+                                            self.request_version)
+                   or LOOPBACK_ONLY.check_browser(self.headers.get("Origin"),
+                                                  self.headers.get("Sec-Fetch-Site")))
+        if refused is not None:
+            self.close_connection = True
+            self._send_status(refused.status, refused.message)
+            return
         path = urlsplit(self.path).path
         match = _INVOCATION_RE.match(path)
         allowed = ("GET" if path == NEXT_PATH else
@@ -138,20 +152,51 @@ class _Handler(BaseHTTPRequestHandler):
             status = backend.invocation_error(request_id, body, error_type)
         if status == 202:
             self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
+        elif status == 410:  # it timed out before this result came; AWS's emulator says so
+            self._send_status(410, "Invoke timeout", error_type="InvokeTimeout")
         else:
             self._send_status(status, f"invocation {request_id} is not this runtime's")
 
 
+class _Stranger(_Handler):
+    """Serves a connection from outside the environment: its requests are checked and routed as
+    any (404, 405, 413 alike), and every endpoint answers 403 AccessDenied, then closes."""
+
+    def _refuse(self) -> None:
+        self.close_connection = True
+        self._send_status(403, "Forbidden: the caller is not this environment's runtime",
+                          error_type="AccessDenied")
+
+    def _next(self) -> None:
+        self._refuse()
+
+    def _init_error(self, body: bytes) -> None:
+        self._refuse()
+
+    def _invocation_result(self, request_id: str, kind: str, body: bytes) -> None:
+        self._refuse()
+
+
+PeerCheck = Callable[[tuple[Any, ...], tuple[Any, ...]], bool]
+"""``check(client_address, server_address)``: whether a connection comes from the environment."""
+
+
 class RuntimeApiServer(TrackedConnections, ThreadingHTTPServer):
-    """A Runtime API listener for one environment; ``close()`` ends it and its threads."""
+    """A Runtime API listener for one environment; ``close()`` ends it and its threads.
+
+    ``peer_check`` is asked once per connection (the runtime client keeps one alive); without
+    one, every local process is served (tests of the routing against a fake environment).
+    """
 
     # Daemon threads: a handler parked in /next must never keep the interpreter from exiting.
     # close() cuts the connections, and the environment's stop() wakes a parked /next.
     daemon_threads = True
 
-    def __init__(self, backend: RuntimeBackend, host: str = "127.0.0.1") -> None:
+    def __init__(self, backend: RuntimeBackend, host: str = "127.0.0.1",
+                 peer_check: PeerCheck | None = None) -> None:
         super().__init__((host, 0), _Handler)
         self.backend = backend
+        self._peer_check = peer_check
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"runtime-api-{self.server_address[1]}", daemon=True,
@@ -164,6 +209,12 @@ class RuntimeApiServer(TrackedConnections, ThreadingHTTPServer):
 
     def start(self) -> None:
         self._thread.start()
+
+    def finish_request(self, request, client_address):  # type: ignore[no-untyped-def]
+        # In the connection's own thread, so a slow check never holds up accepting.
+        check = self._peer_check
+        own = check is None or check(client_address, self.server_address)
+        (_Handler if own else _Stranger)(request, client_address, self)
 
     def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
         # A runtime killed mid-connection (timeout, crash, container removed) resets it: expected.

@@ -10,8 +10,9 @@ import random
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +28,13 @@ from harness.errors import (
 from harness.faults.injector import FaultInjector
 from harness.faults.model import FaultRule
 from harness.lambda_.cloudwatch import LogWriter, invocation_log_lines
-from harness.lambda_.environment import ExecutionEnvironment, InvokeRecord, Launcher, error_payload
+from harness.lambda_.environment import (
+    ExecutionEnvironment,
+    InvokeRecord,
+    Launcher,
+    State,
+    error_payload,
+)
 from harness.lambda_.invocation import Invocation
 from harness.lambda_.invoke_params import (
     check_payload,
@@ -88,10 +95,17 @@ class LambdaService:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
+        self._events: set[Future[None]] = set()
+        """Event invocations not yet done, retries included (``wait_for_events``)."""
         # Stopping retired environments happens here, off the request path.
         self._housekeeping = ThreadPoolExecutor(max_workers=1,
                                                 thread_name_prefix="lambda-housekeeping")
         self._code_dirs: dict[str, Path] = {}
+        self._envs: weakref.WeakValueDictionary[str, ExecutionEnvironment] = (
+            weakref.WeakValueDictionary())
+        """Every environment made and not yet collected, by id (``live_environment_ids``)."""
+        self._envs_lock = threading.Lock()
+        self._logs.watch_environments(self.live_environment_ids)
         self._listeners: list[RecordListener] = []
         self._throttle_listeners: list[ThrottleListener] = []
         self._reaper = threading.Thread(target=self._reap_loop, name="lambda-reaper", daemon=True)
@@ -107,6 +121,17 @@ class LambdaService:
     def add_throttle_listener(self, listener: ThrottleListener) -> None:
         """``listener(spec, error)`` hears of every invocation refused for concurrency."""
         self._throttle_listeners.append(listener)
+
+    def remove_listeners(self, *listeners: RecordListener | ThrottleListener) -> None:
+        """Stop telling ``listeners`` (a listener keeps whatever it gathered alive)."""
+        self._listeners = [x for x in self._listeners if x not in listeners]
+        self._throttle_listeners = [x for x in self._throttle_listeners if x not in listeners]
+
+    def live_environment_ids(self) -> set[str]:
+        """Ids of the environments not stopped yet (their log streams are never pruned)."""
+        with self._envs_lock:
+            envs = list(self._envs.values())
+        return {env.env_id for env in envs if env.state is not State.STOPPED}
 
     @contextmanager
     def _telling_throttles(self, spec: FunctionSpec) -> Iterator[None]:
@@ -175,7 +200,10 @@ class LambdaService:
         # under the function's own timeout, so a slow init succeeds given a long enough timeout:
         # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
         init_timeout = max(self._config.lambda_.init_timeout_s, spec.timeout_s)
-        return ExecutionEnvironment(spec, self._launcher, env_id, init_timeout_s=init_timeout)
+        env = ExecutionEnvironment(spec, self._launcher, env_id, init_timeout_s=init_timeout)
+        with self._envs_lock:
+            self._envs[env_id] = env
+        return env
 
     # -- invoke --------------------------------------------------------------------------------
     def invoke(self, request: InvokeRequest) -> InvokeResult:
@@ -194,7 +222,10 @@ class LambdaService:
         if request.invocation_type == "DryRun":
             return InvokeResult(204, b"", executed_version=spec.version)
         if request.invocation_type == "Event":
-            self._async.submit(self._run_event, spec, reserved, reserved_total, request)
+            event = self._async.submit(self._run_event, spec, reserved, reserved_total, request)
+            with self._lock:
+                self._events.add(event)
+            event.add_done_callback(self._event_done)  # called at once if already done
             return InvokeResult(202, b"", executed_version=spec.version)
         record = self._run(spec, reserved, reserved_total, request)
         return self._result(spec, record, request.log_type == "Tail")
@@ -285,6 +316,17 @@ class LambdaService:
                 continue  # throttled: AWS keeps the event and tries again
             if record.error_type is None:
                 return
+
+    def wait_for_events(self, timeout: float) -> bool:
+        """Wait until every Event invocation accepted so far has ended, its retries included;
+        False if some are still pending after ``timeout`` seconds."""
+        with self._lock:
+            pending = list(self._events)
+        return not wait(pending, timeout=timeout).not_done
+
+    def _event_done(self, event: Future[None]) -> None:
+        with self._lock:
+            self._events.discard(event)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _reap_loop(self) -> None:

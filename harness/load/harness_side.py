@@ -61,11 +61,15 @@ class HarnessSide:
         return self
 
     def stop(self) -> None:
-        """Stop sampling; the listeners stay but only count while a run is on."""
+        """Stop sampling and listening (a long-lived emulator must not keep this run's figures
+        alive through its listeners); ``start`` listens again."""
         self._stopped.set()
         if self._sampler is not None:
             self._sampler.join()
             self._sampler = None
+        if self._listening:
+            self._lambdas.remove_listeners(self._on_record, self._on_throttle)
+            self._listening = False
 
     def _on_record(self, spec: Any, record: Any) -> None:
         if spec.name != self._function or self._stopped.is_set():

@@ -1,5 +1,9 @@
 """Scenario files as pytest tests: one item per file, run on the session's emulator and stacks.
 
+Only the files a project names are collected (``harness.pytest_plugin.is_scenario_file``: the
+``harness_scenarios`` ini option and ``--harness-scenarios``), never any YAML file that happens
+to look like a scenario.
+
 The item is a `pytest.Function` whose only argument is the ``harness_scenario_session`` fixture,
 so it shares the plugin's session emulator (and honours ``--harness-endpoint``).
 """

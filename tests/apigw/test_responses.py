@@ -148,6 +148,8 @@ def test_rest_result_utf8_body() -> None:
     (b'{"statusCode": 200.5}', "statusCode"),
     (b'{"statusCode": [200]}', "statusCode"),
     (b'{"statusCode": 99}', "statusCode"),
+    (b'{"statusCode": 100}', "interim"),
+    (b'{"statusCode": "101"}', "interim"),
     (b'{"statusCode": 600}', "statusCode"),
     (b'{"statusCode": -1}', "statusCode"),
     (b'{"body": {"a": 1}}', "body"),
@@ -176,7 +178,7 @@ TOKEN_HEADERS = st.dictionaries(
 ).filter(lambda headers: len({name.lower() for name in headers}) == len(headers))  # X-E, X-e
 
 
-@given(status=st.integers(100, 599), headers=TOKEN_HEADERS,
+@given(status=st.integers(200, 599), headers=TOKEN_HEADERS,
        body=st.text(st.characters(codec="utf-8"), max_size=100),
        as_string=st.booleans())
 def test_rest_result_round_trips(status: int, headers: dict[str, str], body: str,
@@ -194,6 +196,58 @@ def test_rest_result_round_trips(status: int, headers: dict[str, str], body: str
 def test_rest_result_base64_round_trips(data: bytes) -> None:
     response = rest({"body": base64.b64encode(data).decode(), "isBase64Encoded": True})
     assert response.body == data
+
+
+# --- headers that could split the response (RFC 9110 5.1, 5.5) ---------------------------------
+
+SPLITTERS = ["a\r\nX-Injected: yes", "a\nX-Injected: yes", "a\rb", "a\x00b", "a\x1bb", "a\x7f"]
+
+
+@pytest.mark.parametrize("value", SPLITTERS)
+@pytest.mark.parametrize("where", ["headers", "multiValueHeaders"])
+def test_rest_result_header_value_with_a_control_character_is_a_502(value: str,
+                                                                    where: str) -> None:
+    result = {"headers": {"X-Bad": value}} if where == "headers" else {
+        "multiValueHeaders": {"X-Bad": ["fine", value]}}
+    with pytest.raises(MalformedProxyResponse) as caught:
+        rest(result)
+    assert caught.value.status == 502
+    assert "'X-Bad'" in caught.value.reason and "control character" in caught.value.reason
+
+
+@pytest.mark.parametrize("name", ["X A", "X:A", "X\r\nX-Injected: yes", "", "Ünïcode", "X/Y",
+                                  "X\x00"])
+def test_rest_result_header_name_that_is_not_a_token_is_a_502(name: str) -> None:
+    for result in ({"headers": {name: "v"}}, {"multiValueHeaders": {name: ["v"]}}):
+        with pytest.raises(MalformedProxyResponse) as caught:
+            rest(result)
+        assert caught.value.status == 502
+        assert "not an RFC 9110 token" in caught.value.reason
+
+
+@pytest.mark.parametrize("value", SPLITTERS)
+def test_http_result_header_or_cookie_with_a_control_character_is_a_500(value: str) -> None:
+    for result in ({"statusCode": 200, "headers": {"X-Bad": value}},
+                   {"statusCode": 200, "cookies": ["ok=1", value]},
+                   {"statusCode": 200, "headers": {value: "v"}}):
+        with pytest.raises(MalformedProxyResponse) as caught:
+            http(result)
+        assert caught.value.status == 500
+
+
+def test_non_ascii_header_values_go_out_as_utf8() -> None:
+    # AWS does not document the encoding; the harness sends the UTF-8 bytes, handed to the
+    # server as Latin-1 text (one character a byte).
+    response = rest({"headers": {"X-Name": "Zoë 日本"}, "multiValueHeaders": {"X-M": ["é"]}})
+    assert [v.encode("latin-1") for v in header(response, "X-Name")] == ["Zoë 日本".encode()]
+    assert [v.encode("latin-1") for v in header(response, "X-M")] == ["é".encode()]
+    cookies = http({"statusCode": 200, "cookies": ["name=Zoë"]})
+    assert [v.encode("latin-1") for v in header(cookies, "Set-Cookie")] == [b"name=Zo\xc3\xab"]
+
+
+def test_tabs_spaces_and_token_punctuation_are_valid() -> None:
+    response = rest({"headers": {"X-!#$%&'*+.^_`|~": "a\tb c"}})
+    assert header(response, "X-!#$%&'*+.^_`|~") == ["a\tb c"]
 
 
 # --- HTTP API results (payload 2.0) --------------------------------------------------------------
@@ -253,6 +307,7 @@ def test_http_result_base64() -> None:
     b'{"statusCode": 200, "headers": {"a": 1}}',
     b'{"statusCode": 200, "body": {"a": 1}}',
     b'{"statusCode": 200, "body": "!!", "isBase64Encoded": true}',
+    b'{"statusCode": 103}',
     b'{"errorMessage": "test fake error message"}',
 ])
 def test_http_result_malformed_is_a_500(payload: bytes) -> None:

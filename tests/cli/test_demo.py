@@ -14,8 +14,8 @@ def test_demo_prints_predictions_accuracy_and_report_lines(cli_env):
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert re.search(r"predictions \(\d+ rows, HTTP 200", out)
-    match = re.search(r"accuracy against held-out labels: ([\d.]+)", out)
-    assert match and float(match.group(1)) >= 0.8
+    # The packaged model (seed 0) classifies all 30 held-out rows right, every time.
+    assert "accuracy against held-out labels: 1.000 (30/30)" in out
     assert "START RequestId:" in out and "END RequestId:" in out
     assert re.search(r"REPORT RequestId: \S+  Duration: [\d.]+ ms  Billed Duration: \d+ ms", out)
     assert "Init Duration" in out

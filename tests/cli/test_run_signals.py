@@ -13,9 +13,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import psutil
 import pytest
 
+from harness.deploy import StackSpec
 from tests.cli.conftest import harness_cmd
 from tests.load.helpers import still_running, watch_children
 
@@ -51,9 +53,11 @@ class RunCommand:
     stderr: list[str] = field(default_factory=list)
     seen_pids: set[int] = field(default_factory=set)
     done: threading.Event = field(default_factory=threading.Event)
+    reader: threading.Thread | None = None
 
     def start_threads(self) -> None:
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         threading.Thread(target=watch_children, args=(self.process, self.seen_pids, self.done),
                          daemon=True).start()
 
@@ -77,10 +81,13 @@ class RunCommand:
         raise AssertionError(f"never saw {text!r}:\n{''.join(self.stderr)}")
 
     def stop(self, signum: signal.Signals) -> int:
+        """Send ``signum``, wait for the exit, then read stderr to its end (EOF)."""
         self.process.send_signal(signum)
         code = self.process.wait(timeout=60)
         self.done.set()
-        time.sleep(0.3)  # the reader drains the pipe
+        assert self.reader is not None
+        self.reader.join(timeout=30)  # EOF once every process holding the pipe is gone
+        assert not self.reader.is_alive(), "stderr never reached its end: something holds it"
         while not self.lines.empty():
             self.stderr.append(self.lines.get())
         return code
@@ -121,6 +128,24 @@ def _scenarios(tmp_path: Path, *texts: str) -> list[str]:
 def _reports(tmp_path: Path) -> tuple[ET.Element, dict]:
     junit = ET.parse(tmp_path / "out" / "junit.xml").getroot()
     return junit, json.loads((tmp_path / "out" / "results.json").read_text())
+
+
+def _wait_for_invocations(endpoint: str, count: int, timeout: float = 120) -> None:
+    """Until the emulator at ``endpoint`` logged ``count`` REPORT lines of any function."""
+    logs = boto3.session.Session().client(
+        "logs", region_name=StackSpec().region, endpoint_url=endpoint,
+        aws_access_key_id="test", aws_secret_access_key="test")
+    deadline = time.monotonic() + timeout
+    reports = 0
+    while time.monotonic() < deadline:
+        reports = 0
+        for group in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]:
+            events = logs.filter_log_events(logGroupName=group["logGroupName"])["events"]
+            reports += sum(e["message"].startswith("REPORT ") for e in events)
+        if reports >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{reports} invocation(s) after {timeout} s, waited for {count}")
 
 
 def _assert_nothing_left(run: RunCommand) -> None:
@@ -181,8 +206,12 @@ def test_ctrl_c_during_a_property_run_is_not_lost(start_run, tmp_path: Path) -> 
     """hypothesis collects garbage before every example, and a KeyboardInterrupt raised in its
     gc callback is swallowed: the harness must raise it again."""
     run = start_run(*_scenarios(tmp_path, PROPERTY))
+    run.wait_for("==> embedded endpoint ")
+    endpoint = run.stderr[-1].split("==> embedded endpoint ", 1)[1].split(",")[0].strip()
     run.wait_for("property: up to")
-    time.sleep(2.5)  # past the known-good request (a cold start), well into the search
+    # Past the known-good request (a cold start), well into the search: generated inputs have
+    # reached the function.
+    _wait_for_invocations(endpoint, 3)
     assert run.stop(signal.SIGINT) == 130, "".join(run.stderr)
     _junit, results = _reports(tmp_path)
     assert results["scenarios"][0]["property"]["error"] == "interrupted by SIGINT"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import queue
+import re
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 
 import numpy as np
@@ -23,7 +26,14 @@ def test_health_check_answers(harness_up):
 
 
 def test_up_prints_the_export_line(harness_up):
-    assert harness_up.url.startswith("http://127.0.0.1:")
+    # The fixture read stdout up to "ready on URL"; the export line is printed right after it.
+    stdout = harness_up.process.stdout
+    assert stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    line = lines.get(timeout=30)  # the thread ends at EOF when the fixture stops `up`, at worst
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", harness_up.url)
+    assert line.strip() == f"export AWS_ENDPOINT_URL={harness_up.url}"
 
 
 def test_seed_helpers_unchanged_work_with_only_the_endpoint_set(harness_up, monkeypatch):

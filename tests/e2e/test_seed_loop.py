@@ -32,8 +32,8 @@ def test_upload_list_post_predict(harness_stack, harness_client, harness_http, h
     assert status == 200, body
     predictions = body["predictions"]
     assert len(predictions) == len(features)
-    accuracy = float(np.mean(np.asarray(predictions) == labels))
-    assert accuracy >= 0.8
+    # The packaged model (seed 0) classifies every held-out row right: 30/30, as the demo shows.
+    assert predictions == labels.tolist()
 
 
 def test_pickled_features_are_refused_by_default(harness_stack, harness_client, harness_http,

@@ -81,10 +81,22 @@ def test_payload_over_6_mb_is_request_entity_too_large(lambda_client, create_fun
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
 
 
-def test_dry_run_returns_204_without_running(lambda_client, create_function):
+def test_dry_run_returns_204_without_running(lambda_client, create_function, harness_client):
     name = create_function()
-    response = lambda_client.invoke(FunctionName=name, InvocationType="DryRun")
+    response = lambda_client.invoke(FunctionName=name, InvocationType="DryRun",
+                                    Payload=b'{"marker": "dry-run"}')
     assert response["StatusCode"] == 204
+    assert response["Payload"].read() == b""
+    # Nothing ran: the next invocation is the function's first (a cold start, its own START
+    # line the only one), and the dry run's event never reached the handler.
+    real = invoke(lambda_client, name, {"marker": "real"}, LogType="Tail")
+    assert "\tInit Duration: " in base64.b64decode(real["LogResult"]).decode()
+    logs = harness_client("logs")
+    messages = [e["message"] for e in
+                logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]]
+    assert sum(m.startswith("START RequestId: ") for m in messages) == 1
+    assert not any("dry-run" in m for m in messages)
+    assert any('"marker": "real"' in m for m in messages)
 
 
 def test_event_invocation_returns_202_and_runs_in_background(lambda_client, create_function,

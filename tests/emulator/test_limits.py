@@ -6,7 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from urllib.parse import urlencode
 
 import psutil
 import pytest
@@ -32,6 +35,21 @@ def handler(event, context):
     return {"pid": os.getpid()}
 '''
 
+# Runs until the test creates the file ``gate`` (after touching ``started``, if given): the test
+# decides when an invocation ends, whatever the machine's speed. Invoke events carry the two
+# paths; API Gateway events carry them in the query string.
+GATED = '''
+import json, os, time
+def handler(event, context):
+    args = event.get("queryStringParameters") or event
+    if args.get("started"):
+        open(args["started"], "w").close()
+    while args.get("gate") and not os.path.exists(args["gate"]):
+        time.sleep(0.01)
+    print("released" if args.get("gate") else "ungated")
+    return {"statusCode": 200, "body": json.dumps({"pid": os.getpid()})}
+'''
+
 
 def invoke(client, name, payload=None, **kwargs):
     response = client.invoke(FunctionName=name, Payload=json.dumps(payload or {}).encode(),
@@ -48,15 +66,25 @@ def outcome(call):
         return "throttled", error.response
 
 
-def concurrently(*calls):
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return [future.result() for future in [pool.submit(call) for call in calls]]
+@contextmanager
+def held(tmp_path, call):
+    """Runs ``call(started, gate)`` on a thread until the function has started; yields the
+    future, and at the end (also on failure) opens the gate and waits for the call's end."""
+    started, gate = tmp_path / f"started-{uuid.uuid4().hex}", tmp_path / f"gate-{uuid.uuid4().hex}"
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(call, str(started), str(gate))
+        try:
+            wait_for(lambda: started.exists() or future.done(), timeout=60)
+            assert started.exists(), f"the held invocation ended early: {future.result()}"
+            yield future
+        finally:
+            gate.touch()
 
 
 # -- integration timeout -------------------------------------------------------------------------
 def test_integration_timeout_is_504_and_the_function_runs_on_in_its_environment(tmp_path):
     with own_emulator(tmp_path, gateway=GatewayConfig(integration_timeout_s=0.5)) as own:
-        name = own.create_function(Timeout=10)
+        name = own.create_function({"app.py": GATED}, Timeout=120)
         api_id = rest_api(own.client("apigateway"), lambda_uri(function_arn(name)),
                           [("/work", "GET")])
         url = f"{own.url}/_aws/execute-api/{api_id}/test/work"
@@ -64,26 +92,25 @@ def test_integration_timeout_is_504_and_the_function_runs_on_in_its_environment(
         # machine must not eat the gateway's 0.5 s.
         warm = own.client("lambda").invoke(FunctionName=name, Payload=b"{}")
         pid = json.loads(json_body(warm["Payload"].read())["body"])["pid"]
+        gate = tmp_path / "gate"
         started = time.monotonic()
-        status, _headers, raw = raw_request(f"{url}?mode=sleep&s=1.5")
+        status, _headers, raw = raw_request(f"{url}?{urlencode({'gate': str(gate)})}")
         waited = time.monotonic() - started
+        # The function is held until the gate opens: only the gateway's timeout can answer.
         assert status == 504
         assert json.loads(raw) == {"message": "Endpoint request timed out"}
-        assert 0.45 <= waited < 1.45  # the gateway's 0.5 s, not the function's 1.5 s
-        # The function is not killed: it finishes its 1.5 s ...
+        assert waited >= 0.45  # it waited its 0.5 s first
+        # The function is not killed: once released it finishes ...
+        gate.touch()
         logs = own.client("logs")
-        reports = wait_for(lambda: [m for m in log_messages(logs, name)
-                                    if m.startswith("REPORT") and _duration_ms(m) >= 1400])
-        assert len(reports) == 1
+        wait_for(lambda: any(m.startswith("released") for m in log_messages(logs, name))
+                 and sum(m.startswith("REPORT") for m in log_messages(logs, name)) == 2,
+                 timeout=60)
         # ... and its environment goes back to the pool: the next request runs in it.
         status, _headers, raw = raw_request(url)
         assert status == 200, raw
         assert json_body(raw)["pid"] == pid
         assert own.emulator.lambdas.environments() == 1
-
-
-def _duration_ms(report_line: str) -> float:
-    return float(report_line.split("\tDuration: ", 1)[1].split(" ms", 1)[0])
 
 
 def test_function_timeout_behind_a_rest_api_is_502_not_504(harness_client, harness_endpoint,
@@ -99,52 +126,68 @@ def test_function_timeout_behind_a_rest_api_is_502_not_504(harness_client, harne
 
 
 # -- throttling ----------------------------------------------------------------------------------
+def _gated_invoke(client, name):
+    """``call(started, gate)`` for `held`: one Invoke of a GATED function."""
+    return lambda started, gate: invoke(client, name, {"started": started, "gate": gate})
+
+
 def test_reserved_concurrency_one_throttles_the_second_concurrent_invoke(lambda_client,
-                                                                         create_function):
-    name = create_function({"app.py": SLEEPY})
+                                                                         create_function,
+                                                                         tmp_path):
+    name = create_function({"app.py": GATED}, Timeout=120)
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
-    results = concurrently(
-        *[lambda: outcome(lambda: invoke(lambda_client, name, {"seconds": 0.8}))] * 2)
-    kinds = sorted(kind for kind, _ in results)
-    assert kinds == ["ok", "throttled"]
-    error = next(response for kind, response in results if kind == "throttled")
+    with held(tmp_path, _gated_invoke(lambda_client, name)) as first:
+        kind, error = outcome(lambda: invoke(lambda_client, name))
+    assert kind == "throttled"
     assert error["Error"]["Code"] == "TooManyRequestsException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert "FunctionError" not in first.result()  # the held one was not disturbed
 
 
 def test_account_concurrency_limit_throttles_invoke_and_api_gateway(tmp_path):
     with own_emulator(tmp_path, lambda_=LambdaConfig(account_concurrency=1)) as own:
         lam = own.client("lambda")
-        name = own.create_function({"app.py": SLEEPY})
-        results = concurrently(*[lambda: outcome(lambda: invoke(lam, name, {"seconds": 0.8}))] * 2)
-        assert sorted(kind for kind, _ in results) == ["ok", "throttled"]
-        error = next(response for kind, response in results if kind == "throttled")
+        name = own.create_function({"app.py": GATED}, Timeout=120)
+        with held(tmp_path, _gated_invoke(lam, name)) as first:
+            kind, error = outcome(lambda: invoke(lam, name))
+        assert kind == "throttled", error
         assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
         assert error["Reason"] == "ConcurrentInvocationLimitExceeded"
+        assert "FunctionError" not in first.result()
         # Behind API Gateway a throttle is "the Lambda API rejects the invocation": 500.
-        echo = own.create_function()
-        api_id = rest_api(own.client("apigateway"), lambda_uri(function_arn(echo)),
+        api_id = rest_api(own.client("apigateway"), lambda_uri(function_arn(name)),
                           [("/x", "GET")])
-        url = f"{own.url}/_aws/execute-api/{api_id}/test/x?mode=sleep&s=0.8"
-        answers = concurrently(*[lambda: raw_request(url)] * 2)
-        assert sorted(status for status, _h, _b in answers) == [200, 500]
-        throttled = next(body for status, _h, body in answers if status == 500)
+        url = f"{own.url}/_aws/execute-api/{api_id}/test/x"
+
+        def gated_get(started, gate):
+            return raw_request(f"{url}?{urlencode({'started': started, 'gate': gate})}",
+                               timeout=120)
+
+        with held(tmp_path, gated_get) as first_get:
+            status, _headers, throttled = raw_request(url)
+        assert status == 500
         assert json.loads(throttled) == {"message": "Internal server error"}
+        assert first_get.result()[0] == 200
 
 
 # -- keep-alive ----------------------------------------------------------------------------------
 def test_idle_environment_is_stopped_after_the_keep_alive(tmp_path):
-    with own_emulator(tmp_path, lambda_=LambdaConfig(keep_alive_s=1.0)) as own:
+    keep_alive = 2.0  # long enough for two back-to-back calls even on a loaded machine
+    with own_emulator(tmp_path, lambda_=LambdaConfig(keep_alive_s=keep_alive)) as own:
         lam = own.client("lambda")
         name = own.create_function({"app.py": SLEEPY})
         first = invoke(lam, name, LogType="Tail")
         pid = json_body(first["Body"])["pid"]
         assert "Init Duration" in base64.b64decode(first["LogResult"]).decode()
+        idle_from = time.monotonic()  # the last invocation below starts after this
         warm = invoke(lam, name, LogType="Tail")  # within the keep-alive: the same process
         assert json_body(warm["Body"])["pid"] == pid
         assert "Init Duration" not in base64.b64decode(warm["LogResult"]).decode()
-        wait_for(lambda: not _alive(pid), timeout=5)
+        # The deadline is only a guard against a hang; the reaper looks every 0.5 s.
+        wait_for(lambda: not _alive(pid), timeout=keep_alive + 60, interval=0.02)
+        # Not stopped early: it lived at least the keep-alive after its last invocation.
+        assert time.monotonic() - idle_from >= keep_alive
         assert own.emulator.lambdas.environments() == 0
         cold = invoke(lam, name, LogType="Tail")
         assert json_body(cold["Body"])["pid"] != pid

@@ -32,8 +32,8 @@ def _assert_good_predictions(
     assert status == 200, body
     assert body["rows"] == len(labels) == len(body["predictions"])
     assert set(body["predictions"]) <= set(classes)
-    accuracy = float(np.mean(np.array(body["predictions"]) == labels))
-    assert accuracy >= 0.8
+    # The seed-0 model classifies every held-out row right: any other answer is a regression.
+    assert body["predictions"] == labels.tolist()
 
 
 def test_npy_features_are_predicted(s3, invoke, trained, holdout) -> None:

@@ -66,7 +66,9 @@ def test_model_file_is_the_fitted_estimator(trained: TrainResult) -> None:
     labels = np.load(trained.labels_path)
     assert type(estimator).__name__ == "LogisticRegression"
     assert estimator.score(features, labels) == pytest.approx(trained.test_accuracy)
-    assert trained.test_accuracy >= 0.8
+    # Deterministic: with seed 0 the model classifies all 30 held-out rows right (measured).
+    assert trained.test_accuracy == 1.0
+    assert estimator.predict(features).tolist() == labels.tolist()
 
 
 def test_same_seed_gives_identical_files(tmp_path: Path) -> None:

@@ -101,6 +101,7 @@ def fresh_env(monkeypatch, tmp_path):
 
 
 def test_fixtures_and_scenario_files_work_in_a_fresh_project(pytester, fresh_env):
+    pytester.makeini("[pytest]\nharness_scenarios = scenarios\n")
     pytester.makepyfile(test_fresh=FRESH_TESTS)
     pytester.makeconftest(FRESH_CONFTEST)
     pytester.mkdir("scenarios")
@@ -117,6 +118,7 @@ def test_fixtures_and_scenario_files_work_in_a_fresh_project(pytester, fresh_env
 
 
 def test_a_broken_scenario_file_is_a_collection_error_with_file_and_line(pytester, fresh_env):
+    pytester.makeini("[pytest]\nharness_scenarios = scenarios\n")
     pytester.mkdir("scenarios")
     (pytester.path / "scenarios" / "typo.yaml").write_text(
         "scenario: typo\nsteps:\n  - uplaod: {key: x.npy}\n")
@@ -138,6 +140,69 @@ def test_an_unsupported_target_is_a_usage_error(pytester, fresh_env):
 def test_the_options_and_markers_are_registered(pytester, fresh_env):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--help")
     result.stdout.fnmatch_lines(["*--harness-target*", "*--harness-endpoint*",
-                                 "*--harness-ci*"])
+                                 "*--harness-ci*", "*--harness-scenarios=PATH*",
+                                 "*harness_scenarios (paths):*"])
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--markers")
     result.stdout.fnmatch_lines(["*requires_docker*", "*requires_aws*"])
+
+
+# -- which YAML files are scenarios: only where the project says -----------------------------------
+
+def _yaml_project(pytester) -> None:
+    """Scenario-shaped YAML in several places, and a plain test."""
+    pytester.makepyfile(test_plain="def test_plain(): pass\n")
+    for where in ("scenarios", "checks", "deploy", "checks/nested"):
+        pytester.mkdir(where)
+    (pytester.path / "scenarios" / "a.yaml").write_text(MINI_SCENARIO)
+    (pytester.path / "checks" / "b.yml").write_text(MINI_SCENARIO)
+    (pytester.path / "checks" / "nested" / "c.yaml").write_text(MINI_SCENARIO)
+    # Someone else's YAML that happens to have top-level steps: (a CI pipeline, say).
+    (pytester.path / "deploy" / "pipeline.yaml").write_text("steps:\n  - run: make\n")
+    (pytester.path / "top.yaml").write_text("scenario: at the top\nsteps: []\n")
+
+
+def _collected(pytester, *args: str) -> set[str]:
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-q",
+                                           *args)
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED), \
+        result.stdout.str() + result.stderr.str()
+    return {line.split("::")[0] for line in result.stdout.lines if "::" in line}
+
+
+def test_without_configuration_no_yaml_file_is_collected(pytester, fresh_env):
+    _yaml_project(pytester)
+    assert _collected(pytester) == {"test_plain.py"}
+    assert _collected(pytester, "scenarios") == set()
+
+
+def test_the_ini_option_names_the_scenario_files(pytester, fresh_env):
+    _yaml_project(pytester)
+    pytester.makepyprojecttoml(
+        '[tool.pytest.ini_options]\nharness_scenarios = ["checks", "scenarios/*.yaml"]\n')
+    assert _collected(pytester) == {"test_plain.py", "scenarios/a.yaml", "checks/b.yml",
+                                    "checks/nested/c.yaml"}
+    # Given paths still narrow what is collected, as for Python tests.
+    assert _collected(pytester, "scenarios") == {"scenarios/a.yaml"}
+
+
+def test_the_command_line_option_names_scenario_files_too(pytester, fresh_env):
+    _yaml_project(pytester)
+    pytester.makeini("[pytest]\nharness_scenarios = scenarios\n")
+    assert _collected(pytester, "--harness-scenarios", "top.yaml",
+                      "--harness-scenarios", "checks/nested") == {
+        "test_plain.py", "scenarios/a.yaml", "top.yaml", "checks/nested/c.yaml"}
+
+
+@pytest.mark.parametrize("how", ["ini", "option"])
+def test_a_scenario_path_that_matches_nothing_is_a_usage_error(pytester, fresh_env, how):
+    pytester.makepyfile(test_plain="def test_plain(): pass\n")
+    if how == "ini":
+        pytester.makeini("[pytest]\nharness_scenarios = scenaros\n")
+        args: tuple[str, ...] = ()
+    else:
+        args = ("--harness-scenarios", "nowhere/*.yaml")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    where, what = ("harness_scenarios", "scenaros") if how == "ini" else \
+        ("--harness-scenarios", "nowhere/[*].yaml")
+    result.stderr.fnmatch_lines([f"*{where}: *{what} matches no file or directory*"])

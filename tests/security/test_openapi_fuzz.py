@@ -9,9 +9,10 @@ documented, schema-violating requests refused, undeclared methods 405 with Allow
   which the other tests of the session share. Its wrong methods are still sent (405).
 - ``GET /runtime/invocation/next`` is not generated: it is a long poll that hands the next
   invocation to whoever asks, so a fuzz call would park until one came, then steal it.
-- ``positive_data_acceptance`` takes 400 and 403 from the Runtime API: a well-formed post names an
-  invocation id, and with none in flight every id must be refused (400), as must an init error
-  after init (403). The test asserts that refusal itself.
+- ``positive_data_acceptance`` takes 400 and 403 from the Runtime API: the test process is not
+  one of the environment's own processes, so every well-formed call is refused (403
+  AccessDenied) after the same checks of path, method and size as the runtime's own calls get.
+  The test asserts that refusal itself.
 
 No 5xx is excused: Invoke documents 500 (ServiceException) only for an emulator shutting down,
 and a function's own failure is a 200 with X-Amz-Function-Error, a throttle a 429.
@@ -105,7 +106,7 @@ def test_own_routes_and_invoke_answer_as_documented(case, harness_endpoint, no_f
 def test_runtime_api_refuses_garbage_and_unknown_invocations(case, warm_function):
     response = case.call_and_validate(base_url=f"http://{warm_function['api']}/2018-06-01",
                                       timeout=10)
-    # No invocation is in flight, so there is no id the environment may take an answer for.
+    # A stranger to the environment: refused, whatever it sends, and never served an invocation.
     assert 400 <= response.status_code < 500, response.text
 
 
