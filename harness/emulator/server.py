@@ -78,6 +78,7 @@ class Emulator:
     def start(self) -> Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
+        from harness.templates.endpoint import CloudFormationMiddleware
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,9 @@ class Emulator:
                                           self.config.state_dir)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
-        app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
+        moto_app = CloudFormationMiddleware(_moto_app(), account_id=self.config.account_id,
+                                            default_region=self.config.region)
+        app = ledger_middleware(EmulatorApp(moto_app, self.lambdas, self._gateway,
                                             self.reset, faults=self.faults), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
