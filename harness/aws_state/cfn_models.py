@@ -49,6 +49,15 @@ def _tags(value: Any) -> dict[str, str]:
     return dict(value or {})
 
 
+def _code(code: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's Code as CreateFunction takes it: inline source zipped as index.py."""
+    code = dict(code)
+    if "ZipFile" in code:
+        zipped = LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"])
+        code["ZipFile"] = base64.b64encode(zipped)
+    return code
+
+
 class Function(CloudFormationModel):
     """AWS::Lambda::Function with every property CreateFunction takes; returns moto's function."""
 
@@ -73,11 +82,7 @@ class Function(CloudFormationModel):
         _require(properties, "Code", "Role")
         if properties.get("PackageType", "Zip") == "Zip":
             _require(properties, "Handler", "Runtime")
-        code = dict(properties["Code"])
-        if "ZipFile" in code:  # inline source: Lambda writes it as index.py
-            zipped = LambdaFunction._create_zipfile_from_plaintext_code(code["ZipFile"])
-            code["ZipFile"] = base64.b64encode(zipped)
-        spec: dict[str, Any] = {"Code": code, "FunctionName": resource_name,
+        spec: dict[str, Any] = {"Code": _code(properties["Code"]), "FunctionName": resource_name,
                                 "Handler": properties.get("Handler"), "Role": properties["Role"],
                                 "Runtime": properties.get("Runtime")}
         for name in _FUNCTION_PROPERTIES:
@@ -92,8 +97,11 @@ class Function(CloudFormationModel):
         cls, original_resource: LambdaFunction, new_resource_name: str,
         cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> LambdaFunction:
+        properties = dict(cloudformation_json["Properties"])
+        properties["Code"] = _code(properties.get("Code") or {})
         return LambdaFunction.update_from_cloudformation_json(
-            original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+            original_resource, new_resource_name, {**cloudformation_json, "Properties": properties},
+            account_id, region_name)
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]

@@ -1,8 +1,9 @@
 """CloudFormation on the emulator's endpoint: a WSGI middleware in front of moto's app.
 
-CreateStack is served here (the SAM transform first, a rollback when a resource fails); the
-actions that carry a template (UpdateStack, CreateChangeSet, ValidateTemplate) reach moto with
-the template resolved from ``TemplateURL`` and transformed; every other request passes through.
+CreateStack and ExecuteChangeSet are served here (the SAM transform first, a rollback when a
+resource fails); the actions that carry a template (UpdateStack, CreateChangeSet,
+ValidateTemplate) reach moto with the template resolved from ``TemplateURL`` and transformed;
+every other request passes through.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class CloudFormationMiddleware:
         try:
             if action == "CreateStack":
                 return send(self._create_stack(form, region), start_response)
+            if action == "ExecuteChangeSet":
+                cfn_state.execute_change_set(self._account_id, region, form.get("ChangeSetName"),
+                                             form.get("StackName") or None)
+                return send(HttpResponse(200, _XML, result_xml("ExecuteChangeSet", {},
+                                                               str(uuid.uuid4()))), start_response)
             if action in _TEMPLATE_ACTIONS and _has_template(form):
                 body = self._resolved(form, region,
                                       transform=action != "ValidateTemplate").encode()

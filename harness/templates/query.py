@@ -89,7 +89,8 @@ def _element(name: str, value: str | None) -> str:
 def result_xml(action: str, fields: dict[str, str | None], request_id: str) -> bytes:
     """``<ActionResponse><ActionResult>fields</ActionResult>...``, as CloudFormation answers."""
     inner = "".join(_element(name, value) for name, value in fields.items())
-    result = f"<{action}Result>{inner}</{action}Result>" if fields else ""
+    # The Result element is there even when empty: the AWS CLI reads it.
+    result = f"<{action}Result>{inner}</{action}Result>"
     return (f'<{action}Response xmlns="{NAMESPACE}">{result}'
             f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
             f"</{action}Response>").encode()
