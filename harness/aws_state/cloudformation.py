@@ -76,9 +76,7 @@ def create_stack(account_id: str, region: str, request: NewStack) -> str:
     unsupported = _unsupported(request.template)
     # An unknown type is named as the cause even when moto, having skipped it, fails on a
     # reference to it first.
-    unsupported_reason = unsupported and (
-        f"Resource type {unsupported[1]} is not supported by the harness "
-        f"(moto's CloudFormation has no model for it)")
+    unsupported_reason = unsupported and _unsupported_reason(unsupported)
     try:
         stack = backend.create_stack(
             name=request.name, template=request.template_text, parameters=request.parameters,
@@ -105,23 +103,42 @@ def execute_change_set(account_id: str, region: str, change_set: str,
     found = backend.describe_change_set(change_set)
     if found is None:
         raise TemplateError(f"ChangeSet [{change_set}] does not exist")
-    stack = found.stack
+    stack, creating = found.stack, found.change_set_type == "CREATE"
+    unsupported = _unsupported(found.template_dict)
+    if unsupported and not creating:
+        raise TemplateError(_unsupported_reason(unsupported))  # not done: UPDATE_ROLLBACK_*
     try:
         backend.execute_change_set(change_set_name=change_set, stack_name=stack_name)
     except Exception as error:
-        if found.change_set_type != "CREATE":
+        if not creating:
             raise _as_template_error(error) from None  # not done here: UPDATE_ROLLBACK_*
-        stack.template_dict = found.template_dict
-        stack.resource_map._resource_json_map = found.template_dict.get("Resources", {})
-        failed = _failing_resource(error.__traceback__, found.template_dict)
-        found.execution_status = "EXECUTE_FAILED"
-        _fail_create(stack, failed, _describe(error), rollback=True)
+        failure = unsupported or _failing_resource(error.__traceback__, found.template_dict)
+        reason = _unsupported_reason(unsupported) if unsupported else _describe(error)
+        _fail_change_set(found, failure, reason)
+        return
+    if unsupported:
+        _fail_change_set(found, unsupported, _unsupported_reason(unsupported))
         return
     # moto applies the resources but keeps the outputs of the template the stack had before.
     stack._parse_template()
     stack.parameters = dict(found.parameters)
     stack.output_map = stack._create_output_map()
     stack.description = stack.template_dict.get("Description")
+
+
+def _fail_change_set(change_set: Any, failed: tuple[str, str] | None, reason: str) -> None:
+    stack = change_set.stack
+    if stack.events and stack.events[-1].resource_status == "CREATE_COMPLETE":
+        stack.events.pop()  # moto declared it complete before the failure was seen
+    stack.template_dict = change_set.template_dict
+    stack.resource_map._resource_json_map = change_set.template_dict.get("Resources", {})
+    change_set.execution_status = "EXECUTE_FAILED"
+    _fail_create(stack, failed, reason, rollback=True)
+
+
+def _unsupported_reason(unsupported: tuple[str, str]) -> str:
+    return (f"Resource type {unsupported[1]} is not supported by the harness "
+            f"(moto's CloudFormation has no model for it)")
 
 
 def _stack_named(backend: Any, name: str) -> Stack | None:

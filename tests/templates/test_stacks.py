@@ -231,3 +231,19 @@ def test_sam_template_error_is_a_validation_error_naming_resource_and_property(
     assert "[HelloFunction]" in error["Message"] and "Handlr" in error["Message"]
     with pytest.raises(ClientError, match="does not exist"):
         cfn.describe_stacks(StackName=name)
+
+
+def test_change_set_with_unknown_type_rolls_back_on_execute(cfn: Any,
+                                                            harness_client: Any) -> None:
+    name = stack_name()
+    template = plain_template({}, {"Thing": {"Type": "AWS::Nowhere::Thing"}})
+    made = cfn.create_change_set(StackName=name, ChangeSetName="first", ChangeSetType="CREATE",
+                                 TemplateBody=template)
+    change_set = cfn.describe_change_set(ChangeSetName=made["Id"])
+    assert change_set["Status"] == "CREATE_COMPLETE"
+    assert {c["ResourceChange"]["LogicalResourceId"] for c in change_set["Changes"]} == {
+        "Bucket", "Role", "Function", "Thing"}
+
+    cfn.execute_change_set(ChangeSetName=made["Id"])
+
+    assert_rolled_back(cfn, harness_client, name, "Thing", "AWS::Nowhere::Thing")
