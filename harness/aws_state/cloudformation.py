@@ -8,6 +8,7 @@ failing resource CREATE_FAILED with the reason, everything made deleted, ROLLBAC
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.cloudformation.models import Event, Stack, cloudformation_backends
 from moto.core.exceptions import ServiceException
+from moto.iam.models import get_account_id_from
 from moto.s3.models import s3_backends
 
 from harness.aws_state.cfn_models import MODELS
 from harness.templates.errors import TemplateError
 
 _installed = threading.Lock()
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 # moto answers these without creating anything; they are not "unsupported".
 _NO_OP_TYPES = frozenset(parsing.NULL_MODELS)
 
@@ -34,6 +37,14 @@ def install() -> None:
         parsing.get_model_list.cache_clear()
         parsing.get_model_map.cache_clear()
         parsing.get_name_type_map.cache_clear()
+
+
+def account_for(authorization: str, moto_account_header: str | None = None) -> str:
+    """The account moto serves a request in: its x-moto-account-id, else its access key's."""
+    if moto_account_header:
+        return moto_account_header
+    match = _ACCESS_KEY.search(authorization)
+    return str(get_account_id_from(match.group(1) if match else ""))
 
 
 def creatable(resource_type: str) -> bool:

@@ -22,7 +22,10 @@ from harness.ledger import RequestLedger, ledger_middleware
 def _moto_app():  # type: ignore[no-untyped-def]
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return DomainDispatcherApplication(create_backend_app)
+    from harness.templates.endpoint import CloudFormationMiddleware
+
+    # CloudFormation's write actions get the SAM transform and rollbacks before moto.
+    return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 
 
 def reset_moto() -> None:
@@ -78,7 +81,6 @@ class Emulator:
     def start(self) -> Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
-        from harness.templates.endpoint import CloudFormationMiddleware
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -88,9 +90,7 @@ class Emulator:
                                           self.config.state_dir)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
-        moto_app = CloudFormationMiddleware(_moto_app(), account_id=self.config.account_id,
-                                            default_region=self.config.region)
-        app = ledger_middleware(EmulatorApp(moto_app, self.lambdas, self._gateway,
+        app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
                                             self.reset, faults=self.faults), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)

@@ -13,6 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from harness.aws_state import cloudformation as cfn_state
@@ -34,13 +35,20 @@ _TEMPLATE_ACTIONS = ("UpdateStack", "CreateChangeSet", "ValidateTemplate")
 _XML = (("Content-Type", "text/xml"),)
 
 
+@dataclass(frozen=True)
+class _Where:
+    """The account (moto's, from the access key) and region a request was signed for."""
+
+    account_id: str
+    region: str
+
+
 class CloudFormationMiddleware:
     """Serves CloudFormation's write actions over moto's stacks; the rest goes to ``app``."""
 
-    def __init__(self, app: WsgiApp, *, account_id: str, default_region: str) -> None:
+    def __init__(self, app: WsgiApp, *, default_region: str = "us-east-1") -> None:
         cfn_state.install()
         self._app = app
-        self._account_id = account_id
         self._default_region = default_region
 
     def __call__(self, environ: WsgiEnviron, start_response: StartResponse) -> Iterable[bytes]:
@@ -53,17 +61,20 @@ class CloudFormationMiddleware:
             return send(_error(TemplateError(error.message)), start_response)
         form = QueryForm.decode(body)
         action = form.get("Action")
-        region = region_of(environ) or self._default_region
+        where = _Where(cfn_state.account_for(environ.get("HTTP_AUTHORIZATION", ""),
+                                             environ.get("HTTP_X_MOTO_ACCOUNT_ID")),
+                       region_of(environ) or self._default_region)
         try:
             if action == "CreateStack":
-                return send(self._create_stack(form, region), start_response)
+                return send(self._create_stack(form, where), start_response)
             if action == "ExecuteChangeSet":
-                cfn_state.execute_change_set(self._account_id, region, form.get("ChangeSetName"),
+                cfn_state.execute_change_set(where.account_id, where.region,
+                                             form.get("ChangeSetName"),
                                              form.get("StackName") or None)
                 return send(HttpResponse(200, _XML, result_xml("ExecuteChangeSet", {},
                                                                str(uuid.uuid4()))), start_response)
             if action in _TEMPLATE_ACTIONS and _has_template(form):
-                body = self._resolved(form, region,
+                body = self._resolved(form, where,
                                       transform=action != "ValidateTemplate").encode()
         except AwsError as error:
             return send(_error(error), start_response)
@@ -73,12 +84,12 @@ class CloudFormationMiddleware:
                                         code="InternalFailure", status=500)), start_response)
         return self._app(_with_body(environ, body), start_response)
 
-    def _template_text(self, form: QueryForm) -> str:
+    def _template_text(self, form: QueryForm, account_id: str) -> str:
         """TemplateBody, or the object TemplateURL names in the emulator's own S3."""
         url = form.get("TemplateURL")
         if url and not form.get("TemplateBody"):
             bucket, key = s3_location(url)
-            raw = cfn_state.read_object(self._account_id, bucket, key)
+            raw = cfn_state.read_object(account_id, bucket, key)
             try:
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -89,28 +100,29 @@ class CloudFormationMiddleware:
         return text
 
     def _processed(self, text: str, inputs: StackInput,
-                   region: str) -> tuple[str, dict[str, Any]]:
+                   where: _Where) -> tuple[str, dict[str, Any]]:
         """(text for moto, template dict): a SAM template transformed, others as they came."""
         template = parse_template(text)
         if not is_sam(template):
             return text, template
-        processed = sam_transform(template, inputs.parameters, region=region,
-                                  account_id=self._account_id, stack_name=inputs.name)
+        processed = sam_transform(template, inputs.parameters, region=where.region,
+                                  account_id=where.account_id, stack_name=inputs.name)
         return json.dumps(processed), processed
 
-    def _resolved(self, form: QueryForm, region: str, *, transform: bool) -> QueryForm:
-        text = self._template_text(form)
+    def _resolved(self, form: QueryForm, where: _Where, *, transform: bool) -> QueryForm:
+        text = self._template_text(form, where.account_id)
         if transform:
-            text, _ = self._processed(text, stack_input(form), region)
+            text, _ = self._processed(text, stack_input(form), where)
         return form.replaced(("TemplateURL",), {"TemplateBody": text})
 
-    def _create_stack(self, form: QueryForm, region: str) -> HttpResponse:
+    def _create_stack(self, form: QueryForm, where: _Where) -> HttpResponse:
         inputs = stack_input(form)
         if not inputs.name:
             raise TemplateError("1 validation error detected: Value null at 'stackName' "
                                 "failed to satisfy constraint: Member must not be null")
-        text, template = self._processed(self._template_text(form), inputs, region)
-        stack_id = cfn_state.create_stack(self._account_id, region, cfn_state.NewStack(
+        text, template = self._processed(self._template_text(form, where.account_id), inputs,
+                                         where)
+        stack_id = cfn_state.create_stack(where.account_id, where.region, cfn_state.NewStack(
             name=inputs.name, template_text=text, template=template,
             parameters=inputs.parameters, tags=inputs.tags,
             notification_arns=inputs.notification_arns, role_arn=inputs.role_arn,
