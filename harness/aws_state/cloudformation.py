@@ -8,6 +8,7 @@ failing resource CREATE_FAILED with the reason, everything made deleted, ROLLBAC
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from moto.core.exceptions import ServiceException
 from moto.iam.models import get_account_id_from
 from moto.s3.models import s3_backends
 
+from harness.aws_state.cfn_dependents import propagate, snapshot
 from harness.aws_state.cfn_models import MODELS
 from harness.templates.errors import TemplateError
 
@@ -60,10 +62,20 @@ def read_object(account_id: str, bucket: str, key: str) -> bytes:
     except ServiceException as error:
         raise TemplateError(f"TemplateURL s3://{bucket}/{key}: {error.message}") from None
     except Exception as error:  # moto's S3 raises its own (non-ServiceException) errors too
-        raise TemplateError(f"TemplateURL s3://{bucket}/{key}: {_describe(error)}") from None
+        raise TemplateError(f"TemplateURL s3://{bucket}/{key}: {describe_error(error)}") from None
     if obj is None:
         raise TemplateError(f"TemplateURL s3://{bucket}/{key}: no such object")
     return bytes(obj.value)
+
+
+def template_of(account_id: str, region: str, name: str) -> str:
+    """The template text a stack was last created or updated with (UsePreviousTemplate)."""
+    try:
+        stack = cloudformation_backends[account_id][region].get_stack(name)
+    except Exception as error:
+        raise as_template_error(error) from None
+    template = stack.template
+    return template if isinstance(template, str) else json.dumps(template)
 
 
 @dataclass(frozen=True)
@@ -84,10 +96,10 @@ class NewStack:
 def create_stack(account_id: str, region: str, request: NewStack) -> str:
     """Create the stack; a failure rolls it back (or leaves CREATE_FAILED). Its id."""
     backend = cloudformation_backends[account_id][region]
-    unsupported = _unsupported(request.template)
+    unsupported = unsupported_resource(request.template)
     # An unknown type is named as the cause even when moto, having skipped it, fails on a
     # reference to it first.
-    unsupported_reason = unsupported and _unsupported_reason(unsupported)
+    unsupported_text = unsupported and unsupported_reason(unsupported)
     try:
         stack = backend.create_stack(
             name=request.name, template=request.template_text, parameters=request.parameters,
@@ -96,14 +108,15 @@ def create_stack(account_id: str, region: str, request: NewStack) -> str:
     except Exception as error:
         half_made = _stack_named(backend, request.name)
         if half_made is None or half_made.status != "CREATE_IN_PROGRESS":
-            raise _as_template_error(error) from None  # refused before anything was made
-        failed = unsupported or _failing_resource(error.__traceback__, request.template)
-        _fail_create(half_made, failed, unsupported_reason or _describe(error), request.rollback)
+            raise as_template_error(error) from None  # refused before anything was made
+        failed = unsupported or failing_resource(error.__traceback__, request.template)
+        _fail_create(half_made, failed, unsupported_text or describe_error(error),
+                     request.rollback)
         return str(half_made.stack_id)
     if unsupported:
         if stack.events and stack.events[-1].resource_status == "CREATE_COMPLETE":
             stack.events.pop()  # moto declared it complete without the skipped resource
-        _fail_create(stack, unsupported, str(unsupported_reason), request.rollback)
+        _fail_create(stack, unsupported, str(unsupported_text), request.rollback)
     return str(stack.stack_id)
 
 
@@ -115,21 +128,24 @@ def execute_change_set(account_id: str, region: str, change_set: str,
     if found is None:
         raise TemplateError(f"ChangeSet [{change_set}] does not exist")
     stack, creating = found.stack, found.change_set_type == "CREATE"
-    unsupported = _unsupported(found.template_dict)
+    before = snapshot(stack)
+    unsupported = unsupported_resource(found.template_dict)
     if unsupported and not creating:
-        raise TemplateError(_unsupported_reason(unsupported))  # not done: UPDATE_ROLLBACK_*
+        raise TemplateError(unsupported_reason(unsupported))  # not done: UPDATE_ROLLBACK_*
     try:
         backend.execute_change_set(change_set_name=change_set, stack_name=stack_name)
     except Exception as error:
         if not creating:
-            raise _as_template_error(error) from None  # not done here: UPDATE_ROLLBACK_*
-        failure = unsupported or _failing_resource(error.__traceback__, found.template_dict)
-        reason = _unsupported_reason(unsupported) if unsupported else _describe(error)
+            raise as_template_error(error) from None  # not done here: UPDATE_ROLLBACK_*
+        failure = unsupported or failing_resource(error.__traceback__, found.template_dict)
+        reason = unsupported_reason(unsupported) if unsupported else describe_error(error)
         _fail_change_set(found, failure, reason)
         return
     if unsupported:
-        _fail_change_set(found, unsupported, _unsupported_reason(unsupported))
+        _fail_change_set(found, unsupported, unsupported_reason(unsupported))
         return
+    if not creating:
+        propagate(stack, before)
     # moto applies the resources but keeps the outputs of the template the stack had before.
     stack._parse_template()
     stack.parameters = dict(found.parameters)
@@ -147,7 +163,7 @@ def _fail_change_set(change_set: Any, failed: tuple[str, str] | None, reason: st
     _fail_create(stack, failed, reason, rollback=True)
 
 
-def _unsupported_reason(unsupported: tuple[str, str]) -> str:
+def unsupported_reason(unsupported: tuple[str, str]) -> str:
     return (f"Resource type {unsupported[1]} is not supported by the harness "
             f"(moto's CloudFormation has no model for it)")
 
@@ -159,7 +175,7 @@ def _stack_named(backend: Any, name: str) -> Stack | None:
     return None
 
 
-def _unsupported(template: dict[str, Any]) -> tuple[str, str] | None:
+def unsupported_resource(template: dict[str, Any]) -> tuple[str, str] | None:
     """The first resource (logical id, type) whose type cannot be created here."""
     for logical_id, resource in (template.get("Resources") or {}).items():
         kind = str((resource or {}).get("Type", ""))
@@ -174,7 +190,7 @@ def _frames(tb: TracebackType | None) -> Iterator[Any]:
         tb = tb.tb_next
 
 
-def _failing_resource(tb: TracebackType | None,
+def failing_resource(tb: TracebackType | None,
                       template: dict[str, Any]) -> tuple[str, str] | None:
     """The resource whose creation raised: the innermost parse_and_create_resource frame.
 
@@ -191,7 +207,7 @@ def _failing_resource(tb: TracebackType | None,
     return found, str(kind)
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     """One line, as CloudFormation words a resource's failure."""
     message = getattr(error, "message", None)
     code = getattr(error, "code", None) or getattr(error, "error_type", None)
@@ -202,17 +218,17 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _as_template_error(error: BaseException) -> TemplateError:
+def as_template_error(error: BaseException) -> TemplateError:
     if isinstance(error, TemplateError):
         return error
     code = getattr(error, "code", None)
-    failure = TemplateError(getattr(error, "message", None) or _describe(error))
+    failure = TemplateError(getattr(error, "message", None) or describe_error(error))
     if isinstance(code, str) and code:
         failure.code = code
     return failure
 
 
-def _event(stack: Stack, logical_id: str, kind: str, status: str, reason: str | None,
+def add_event(stack: Stack, logical_id: str, kind: str, status: str, reason: str | None,
            physical_id: str = "") -> None:
     stack.events.append(Event(stack_id=stack.stack_id, stack_name=stack.name,
                               logical_resource_id=logical_id, physical_resource_id=physical_id,
@@ -225,7 +241,7 @@ def _fail_create(stack: Stack, failed: tuple[str, str] | None, reason: str,
     """CREATE_FAILED for the resource, then ROLLBACK_COMPLETE with everything deleted."""
     made = _made_resources(stack)
     if failed is not None:
-        _event(stack, failed[0], failed[1], "CREATE_FAILED", reason)
+        add_event(stack, failed[0], failed[1], "CREATE_FAILED", reason)
         summary = f"The following resource(s) failed to create: [{failed[0]}]. "
     else:
         summary = f"Stack creation failed: {reason}. "
@@ -263,7 +279,7 @@ def _delete_made(stack: Stack, made: dict[str, Any]) -> list[str]:
             continue
         kind = getattr(resource, "cf_resource_type", "") or ""
         physical = str(getattr(resource, "physical_resource_id", "") or "")
-        _event(stack, logical_id, kind, "DELETE_COMPLETE", None, physical)
+        add_event(stack, logical_id, kind, "DELETE_COMPLETE", None, physical)
     return leftover
 
 

@@ -1,9 +1,9 @@
 """CloudFormation on the emulator's endpoint: a WSGI middleware in front of moto's app.
 
-CreateStack and ExecuteChangeSet are served here (the SAM transform first, a rollback when a
-resource fails); the actions that carry a template (UpdateStack, CreateChangeSet,
-ValidateTemplate) reach moto with the template resolved from ``TemplateURL`` and transformed;
-every other request passes through.
+CreateStack, UpdateStack and ExecuteChangeSet are served here (the SAM transform first, a
+rollback when a resource fails); CreateChangeSet and ValidateTemplate reach moto with the
+template resolved from ``TemplateURL`` (and transformed, for a change set); every other request
+passes through.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.aws_state import cfn_update
 from harness.aws_state import cloudformation as cfn_state
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send
 from harness.errors import AwsError
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[WsgiEnviron, StartResponse], Iterable[bytes]]
 MAX_FORM_BODY = 2 * 1024 * 1024  # above CloudFormation's 51,200-byte TemplateBody, URL-encoded
-_TEMPLATE_ACTIONS = ("UpdateStack", "CreateChangeSet", "ValidateTemplate")
+_TEMPLATE_ACTIONS = ("CreateChangeSet", "ValidateTemplate")
 _XML = (("Content-Type", "text/xml"),)
 
 
@@ -67,6 +68,8 @@ class CloudFormationMiddleware:
         try:
             if action == "CreateStack":
                 return send(self._create_stack(form, where), start_response)
+            if action == "UpdateStack":
+                return send(self._update_stack(form, where), start_response)
             if action == "ExecuteChangeSet":
                 cfn_state.execute_change_set(where.account_id, where.region,
                                              form.get("ChangeSetName"),
@@ -129,6 +132,23 @@ class CloudFormationMiddleware:
             timeout_minutes=inputs.timeout_minutes,
             rollback=inputs.on_failure != "DO_NOTHING"))
         return HttpResponse(200, _XML, result_xml("CreateStack", {"StackId": stack_id},
+                                                  str(uuid.uuid4())))
+
+
+    def _update_stack(self, form: QueryForm, where: _Where) -> HttpResponse:
+        inputs = stack_input(form)
+        if form.get("UsePreviousTemplate").lower() == "true":
+            text = cfn_state.template_of(where.account_id, where.region, inputs.name)
+        else:
+            text = self._template_text(form, where.account_id)
+        text, template = self._processed(text, inputs, where)
+        parameters: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v}
+                                             for k, v in inputs.parameters.items()]
+        parameters += [{"ParameterKey": k, "UsePreviousValue": True} for k in inputs.previous]
+        stack_id = cfn_update.update_stack(
+            where.account_id, where.region, inputs.name, text, template, parameters,
+            inputs.tags or None, inputs.role_arn)
+        return HttpResponse(200, _XML, result_xml("UpdateStack", {"StackId": stack_id},
                                                   str(uuid.uuid4())))
 
 

@@ -247,3 +247,33 @@ def test_change_set_with_unknown_type_rolls_back_on_execute(cfn: Any,
     cfn.execute_change_set(ChangeSetName=made["Id"])
 
     assert_rolled_back(cfn, harness_client, name, "Thing", "AWS::Nowhere::Thing")
+
+
+def test_failed_update_rolls_back_to_the_previous_template(cfn: Any, harness_client: Any) -> None:
+    name = stack_name()
+    cfn.create_stack(StackName=name, TemplateBody=plain_template({}))
+    assert status_of(cfn, name) == "CREATE_COMPLETE"
+    before = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
+              cfn.describe_stack_resources(StackName=name)["StackResources"]}
+    broken = json.loads(plain_template({}, {
+        "Extra": {"Type": "AWS::S3::Bucket"},
+        "Broken": {"Type": "AWS::Lambda::Function", "DependsOn": "Extra", "Properties": {
+            "Runtime": LOCAL_RUNTIME, "Handler": "index.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}}}}))
+
+    cfn.update_stack(StackName=name, TemplateBody=json.dumps(broken))
+
+    assert status_of(cfn, name) == "UPDATE_ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Broken"]
+    assert "Code" in failed[0]["ResourceStatusReason"]
+    after = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
+             cfn.describe_stack_resources(StackName=name)["StackResources"]}
+    assert after == before
+    buckets = {b["Name"] for b in harness_client("s3").list_buckets()["Buckets"]}
+    assert not [b for b in buckets if b.startswith(f"{name}-extra-")]
+    assert before["Function"] in function_names(harness_client)
+    with pytest.raises(ClientError, match="No updates are to be performed"):
+        cfn.update_stack(StackName=name, TemplateBody=plain_template({}))
+    cfn.delete_stack(StackName=name)
