@@ -12,9 +12,10 @@ from __future__ import annotations
 from moto.core.common_models import CloudFormationModel
 
 from harness.aws_state.cfn_apigateway import ApiStage, Deployment, RestApi
+from harness.aws_state.cfn_apigatewayv2 import HttpApi, HttpStage
 from harness.aws_state.cfn_lambda import Function, FunctionUrl, LayerVersion, Permission
-from harness.aws_state.cfn_s3 import BucketPolicy
+from harness.aws_state.cfn_s3 import Bucket, BucketPolicy
 
 MODELS: tuple[type[CloudFormationModel], ...] = (
     Function, RestApi, ApiStage, Deployment, FunctionUrl, Permission, BucketPolicy,
-    LayerVersion)
+    LayerVersion, HttpApi, HttpStage, Bucket)

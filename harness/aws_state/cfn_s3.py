@@ -1,4 +1,5 @@
-"""S3's CloudFormation types moto lacks: BucketPolicy."""
+"""S3's CloudFormation types: Bucket with its NotificationConfiguration (moto drops it) and
+BucketPolicy (moto lacks it)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
-from moto.s3.models import s3_backends
+from moto.s3.models import FakeBucket, s3_backends
 
 from harness.aws_state.cfn_common import require
 
@@ -80,3 +81,84 @@ class BucketPolicy(CloudFormationModel):
             s3_backends[account_id]["aws"].delete_bucket_policy(self.bucket)
         except Exception:  # the bucket went first, its policy with it
             pass
+
+
+def _filter(rules: dict[str, Any] | None) -> dict[str, Any] | None:
+    """CloudFormation's Filter {S3Key: {Rules}} as PutBucketNotificationConfiguration's."""
+    key = (rules or {}).get("S3Key") or {}
+    if not key.get("Rules"):
+        return None
+    return {"S3Key": {"FilterRule": [{"Name": r["Name"], "Value": r["Value"]}
+                                     for r in key["Rules"]]}}
+
+
+def notification_config(cfn: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's NotificationConfiguration as moto's S3 backend takes it."""
+    kinds = (("LambdaConfigurations", "Function", "CloudFunctionConfiguration", "CloudFunction"),
+             ("QueueConfigurations", "Queue", "QueueConfiguration", "Queue"),
+             ("TopicConfigurations", "Topic", "TopicConfiguration", "Topic"))
+    config: dict[str, Any] = {}
+    for cfn_key, cfn_target, key, target in kinds:
+        entries = []
+        for entry in cfn.get(cfn_key) or []:
+            made: dict[str, Any] = {target: entry[cfn_target], "Event": [entry["Event"]]}
+            found = _filter(entry.get("Filter"))
+            if found:
+                made["Filter"] = found
+            entries.append(made)
+        if entries:
+            config[key] = entries
+    if (cfn.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled"):
+        config["EventBridgeConfiguration"] = {}
+    return config
+
+
+class Bucket(CloudFormationModel):
+    """AWS::S3::Bucket as moto makes it, plus its NotificationConfiguration."""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return FakeBucket.cloudformation_name_type()
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::Bucket"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return FakeBucket.has_cfn_attr(attr)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> FakeBucket:
+        bucket = FakeBucket.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _notify(bucket, cloudformation_json, account_id)
+        return bucket
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: FakeBucket, new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> FakeBucket:
+        bucket = FakeBucket.update_from_cloudformation_json(
+            original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        _notify(bucket, cloudformation_json, account_id)
+        return bucket
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str,
+    ) -> None:
+        FakeBucket.delete_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name)
+
+
+def _notify(bucket: FakeBucket, cloudformation_json: dict[str, Any], account_id: str) -> None:
+    cfn = (cloudformation_json.get("Properties") or {}).get("NotificationConfiguration")
+    s3_backends[account_id]["aws"].put_bucket_notification_configuration(
+        bucket.name, notification_config(cfn) if cfn else {})
+
