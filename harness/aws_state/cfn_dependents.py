@@ -65,3 +65,41 @@ def propagate(stack: Stack, before: dict[str, str]) -> None:
                 resource_map._parsed_resources[lid] = updated
         done |= dependents
         changed = {lid for lid, value in snapshot(stack).items() if now.get(lid) != value}
+
+
+def dependency_cycle(template: dict[str, Any]) -> list[str]:
+    """Resources that depend on each other in a circle (empty when there are none).
+
+    moto would recurse until Python's stack runs out; CloudFormation refuses the template.
+    """
+    resources = template.get("Resources") or {}
+    edges: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends = (resource or {}).get("DependsOn") or []
+        depends = [depends] if isinstance(depends, str) else list(depends)
+        wanted = references((resource or {}).get("Properties")) | set(depends)
+        edges[logical_id] = {other for other in wanted if other in resources}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for other in sorted(edges[node]):
+            if state.get(other) == 1:
+                return path[path.index(other):]
+            if other not in state:
+                found = visit(other)
+                if found:
+                    return found
+        state[node] = 2
+        path.pop()
+        return []
+
+    for node in sorted(edges):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return sorted(found)
+    return []
+

@@ -8,7 +8,7 @@ from typing import Any
 
 from moto.cloudformation.models import Stack, cloudformation_backends
 
-from harness.aws_state.cfn_dependents import propagate, snapshot
+from harness.aws_state.cfn_dependents import dependency_cycle, propagate, snapshot
 from harness.aws_state.cloudformation import (
     add_event,
     as_template_error,
@@ -38,6 +38,9 @@ def update_stack(account_id: str, region: str, name: str, template_text: str,
     resolved = backend._resolve_update_parameters(instance=stack, incoming_params=parameters)
     if stack.template == template_text and stack.parameters == resolved:
         raise TemplateError("No updates are to be performed.")
+    circle = dependency_cycle(template)
+    if circle:
+        raise TemplateError(f"Circular dependency between resources: [{', '.join(circle)}]")
     unsupported = unsupported_resource(template)
     if unsupported is not None:
         raise TemplateError(unsupported_reason(unsupported))

@@ -22,7 +22,7 @@ from moto.core.exceptions import ServiceException
 from moto.iam.models import get_account_id_from
 from moto.s3.models import s3_backends
 
-from harness.aws_state.cfn_dependents import propagate, snapshot
+from harness.aws_state.cfn_dependents import dependency_cycle, propagate, snapshot
 from harness.aws_state.cfn_models import MODELS
 from harness.templates.errors import TemplateError
 
@@ -96,6 +96,9 @@ class NewStack:
 def create_stack(account_id: str, region: str, request: NewStack) -> str:
     """Create the stack; a failure rolls it back (or leaves CREATE_FAILED). Its id."""
     backend = cloudformation_backends[account_id][region]
+    circle = dependency_cycle(request.template)
+    if circle:
+        raise TemplateError(f"Circular dependency between resources: [{', '.join(circle)}]")
     unsupported = unsupported_resource(request.template)
     # An unknown type is named as the cause even when moto, having skipped it, fails on a
     # reference to it first.

@@ -277,3 +277,16 @@ def test_failed_update_rolls_back_to_the_previous_template(cfn: Any, harness_cli
     with pytest.raises(ClientError, match="No updates are to be performed"):
         cfn.update_stack(StackName=name, TemplateBody=plain_template({}))
     cfn.delete_stack(StackName=name)
+
+
+def test_circular_dependency_is_refused_naming_the_resources(cfn: Any) -> None:
+    # SAM's classic: a policy naming the bucket whose S3 event needs the function.
+    circular = """      Policies: [{S3ReadPolicy: {BucketName: !Ref Uploads}}]
+      Events:
+        Upload: {Type: S3, Properties: {Bucket: !Ref Uploads, Events: s3:ObjectCreated:*}}
+"""
+    template = sam_app().replace("      Events:\n", circular).replace(
+        "Resources:\n", "Resources:\n  Uploads: {Type: AWS::S3::Bucket}\n", 1)
+    with pytest.raises(ClientError, match=r"Circular dependency between resources: \[.*Uploads"):
+        cfn.create_stack(StackName=stack_name(), TemplateBody=template,
+                         Capabilities=["CAPABILITY_IAM"])
