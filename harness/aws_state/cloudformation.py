@@ -120,7 +120,23 @@ def create_stack(account_id: str, region: str, request: NewStack) -> str:
         if stack.events and stack.events[-1].resource_status == "CREATE_COMPLETE":
             stack.events.pop()  # moto declared it complete without the skipped resource
         _fail_create(stack, unsupported, str(unsupported_text), request.rollback)
+    else:
+        _resource_events(stack)
     return str(stack.stack_id)
+
+
+def _resource_events(stack: Stack) -> None:
+    """CREATE_IN_PROGRESS and CREATE_COMPLETE of each resource made, before the stack's own
+    CREATE_COMPLETE (moto records the stack's events only; sam deploy shows these)."""
+    if not stack.events or stack.events[-1].resource_status != "CREATE_COMPLETE":
+        return
+    done = stack.events.pop()
+    for logical_id, resource in _made_resources(stack).items():
+        kind = getattr(resource, "cf_resource_type", "") or ""
+        physical = str(getattr(resource, "physical_resource_id", "") or "")
+        add_event(stack, logical_id, kind, "CREATE_IN_PROGRESS", None)
+        add_event(stack, logical_id, kind, "CREATE_COMPLETE", None, physical)
+    stack.events.append(done)
 
 
 def execute_change_set(account_id: str, region: str, change_set: str,
@@ -147,7 +163,9 @@ def execute_change_set(account_id: str, region: str, change_set: str,
     if unsupported:
         _fail_change_set(found, unsupported, unsupported_reason(unsupported))
         return
-    if not creating:
+    if creating:
+        _resource_events(stack)
+    else:
         propagate(stack, before)
     # moto applies the resources but keeps the outputs of the template the stack had before.
     stack._parse_template()

@@ -104,6 +104,12 @@ def test_sam_app_creates_answers_through_its_api_and_deletes(cfn: Any, harness_c
         "ServerlessRestApiProdStage": "AWS::ApiGateway::Stage",
     }
     assert all(r.get("PhysicalResourceId") for r in resources.values())
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]  # newest first
+    assert (events[0]["LogicalResourceId"], events[0]["ResourceStatus"]) == (name,
+                                                                            "CREATE_COMPLETE")
+    completed = {e["LogicalResourceId"]: e.get("PhysicalResourceId") for e in events
+                 if e["ResourceStatus"] == "CREATE_COMPLETE" and e["LogicalResourceId"] != name}
+    assert completed == {logical: r["PhysicalResourceId"] for logical, r in resources.items()}
     assert resources["ServerlessRestApiProdStage"]["PhysicalResourceId"] == "Prod"
 
     outputs = outputs_of(cfn, name)
