@@ -116,6 +116,7 @@ def create_stack(account_id: str, region: str, request: NewStack) -> str:
         _fail_create(half_made, failed, unsupported_text or describe_error(error),
                      request.rollback)
         return str(half_made.stack_id)
+    unsupported = unsupported and _made_here(stack, unsupported)
     if unsupported:
         if stack.events and stack.events[-1].resource_status == "CREATE_COMPLETE":
             stack.events.pop()  # moto declared it complete without the skipped resource
@@ -123,6 +124,14 @@ def create_stack(account_id: str, region: str, request: NewStack) -> str:
     else:
         _resource_events(stack)
     return str(stack.stack_id)
+
+
+def _made_here(stack: Stack, resource: tuple[str, str]) -> tuple[str, str] | None:
+    """``resource``, unless its Condition is false (then CloudFormation does not make it)."""
+    condition = (stack.template_dict.get("Resources", {}).get(resource[0]) or {}).get("Condition")
+    if condition and not stack.resource_map.lazy_condition_map[condition]:
+        return None
+    return resource
 
 
 def _resource_events(stack: Stack) -> None:

@@ -296,3 +296,17 @@ def test_circular_dependency_is_refused_naming_the_resources(cfn: Any) -> None:
     with pytest.raises(ClientError, match=r"Circular dependency between resources: \[.*Uploads"):
         cfn.create_stack(StackName=stack_name(), TemplateBody=template,
                          Capabilities=["CAPABILITY_IAM"])
+
+
+def test_unknown_type_under_a_false_condition_is_not_made(cfn: Any) -> None:
+    name = stack_name()
+    template = json.loads(plain_template({}, {"Thing": {"Type": "AWS::Nowhere::Thing",
+                                                        "Condition": "Never"}}))
+    template["Conditions"] = {"Never": {"Fn::Equals": ["a", "b"]}}
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    assert status_of(cfn, name) == "CREATE_COMPLETE"
+    # moto lists a resource whose condition is false as an entry without ids: not "Thing".
+    listed = {r.get("LogicalResourceId") for r in
+              cfn.describe_stack_resources(StackName=name)["StackResources"]}
+    assert listed - {None} == {"Bucket", "Role", "Function"}
+    cfn.delete_stack(StackName=name)
