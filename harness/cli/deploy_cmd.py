@@ -7,6 +7,7 @@ import sys
 
 from harness.cli.aws_confirm import add_where, confirm_real_aws
 from harness.cli.options import add_stack_location, endpoint_url
+from harness.cli.template_options import add_template_options, deploy_template
 from harness.deploy import StackSpec, Target, default_build_dir, deploy
 from harness.package import build_package
 
@@ -28,10 +29,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--image-uri", default=None,
                         help="deploy the function as a container image (PackageType=Image), "
                              "e.g. harness/ml-fn:latest from `harness image build`")
+    add_template_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.template is not None:
+        return run_template(args)
     spec = StackSpec(region=args.region, bucket=args.bucket,
                      allow_pickle_features=args.allow_pickle_features, image_uri=args.image_uri)
     package = build_package(default_build_dir())
@@ -48,4 +52,15 @@ def run(args: argparse.Namespace) -> int:
     if args.aws:
         print(f"remove it with: harness destroy --aws --region {spec.region} "
               f"--bucket {spec.bucket}", file=sys.stderr)
+    return 0
+
+
+def run_template(args: argparse.Namespace) -> int:
+    """``--template``: the user's own stack, its outputs printed as JSON."""
+    target = Target(endpoint_url=args.endpoint_url, profile=args.profile)
+    if args.aws:
+        confirm_real_aws(target, StackSpec(region=args.region), "deploy",
+                         [f"stack {args.stack_name or '(from the directory)'} from "
+                          f"{args.template}"], args.yes)
+    print(deploy_template(target, args.region, args).to_json())
     return 0

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from harness.cli.options import is_loopback, port, positive_int, positive_seconds
+from harness.cli.template_options import add_template_options, deploy_template, print_stack
 from harness.config import EmulatorConfig
+from harness.deploy import Target
 from harness.emulator import Emulator
 from harness.http_guard import normalise_host_pattern, normalise_origin
 
@@ -53,6 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "visit cannot invoke functions or reset state through your browser; "
                              "execute-api URLs serve every origin, with API Gateway's CORS "
                              "(env HARNESS_ALLOWED_ORIGINS)")
+    add_template_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -112,5 +115,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"harness emulator ready on {emulator.url}", flush=True)
         print(f"  export AWS_ENDPOINT_URL={emulator.url}", flush=True)
         print(f"  health: {emulator.url}/_harness/health   (Ctrl-C to stop)", flush=True)
+        if args.template is not None:
+            stack = deploy_template(Target(endpoint_url=emulator.url), config.region, args)
+            print_stack(stack, emulator.url)
         threading.Event().wait()
     return 0

@@ -25,7 +25,7 @@ MAX_EXECUTE_API_BODY = 10 * 1024 * 1024
 HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
 OWN_PREFIXES = ("/_harness/", "/_localstack/")
 MAX_OWN_BODY = 1024 * 1024
-SERVICES = ("s3", "lambda", "apigateway", "iam", "sts", "logs")
+SERVICES = ("s3", "lambda", "apigateway", "iam", "sts", "logs", "cloudformation")
 log = logging.getLogger("harness.emulator")
 
 

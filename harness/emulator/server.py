@@ -23,7 +23,10 @@ from harness.ledger import RequestLedger, ledger_middleware
 def _moto_app():  # type: ignore[no-untyped-def]
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return DomainDispatcherApplication(create_backend_app)
+    from harness.templates.endpoint import CloudFormationMiddleware
+
+    # CloudFormation's write actions get the SAM transform and rollbacks before moto.
+    return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 
 
 def reset_moto() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.lambda_.environment import RuntimeHandle
+from harness.lambda_.layers import joined, layer_paths
 from harness.lambda_.packages import PackageCache, version_note
 from harness.lambda_.process import RuntimeProcess
 from harness.lambda_.spec import FunctionSpec
@@ -91,8 +92,12 @@ class ProcessLauncher:
         imports = self._packages.imports_for(spec.code_dir)
         env = runtime_environment(spec, runtime_api, env_id, self._endpoint_url())
         own = dict(spec.environment).get("PYTHONPATH")
+        layers = layer_paths(spec.layer_dirs, self._packages.interpreter().version)
         env["PYTHONPATH"] = os.pathsep.join([*([own] if own else []), spec.code_dir,
-                                             *imports.path])
+                                             *layers.python, *imports.path])
+        if spec.layer_dirs:
+            env["PATH"] = joined(layers.bin, env.get("PATH"))
+            env["LD_LIBRARY_PATH"] = joined(layers.lib, env.get("LD_LIBRARY_PATH"))
         env["LAMBDA_RUNTIME_DIR"] = imports.runtime_dir
         notes = list(imports.notes)
         mismatch = version_note(spec.runtime, self._packages.interpreter())

@@ -148,6 +148,8 @@ class LambdaService:
         from moto.awslambda.models import lambda_backends
         from moto.core.exceptions import JsonRESTError
 
+        from harness.aws_state.lambda_layers import layer_packages
+
         named = parse_function_name(request.function)
         check_qualifier(request.qualifier)
         region = named.region or request.region or self._config.region
@@ -172,6 +174,8 @@ class LambdaService:
                 code_dir = unpack_code(fn.code_bytes, spec.code_sha256, self._config.state_dir)
                 self._code_dirs[spec.code_sha256] = code_dir
             spec = _with_code_dir(spec, str(code_dir))
+            spec = replace(spec, layer_dirs=tuple(
+                str(self._unpacked(sha, zipped)) for sha, zipped in layer_packages(fn)))
         # Reserved concurrency belongs to the function, not to a version: moto keeps it on $LATEST.
         latest = fn if version == "$LATEST" else backend.get_function(spec.name)
         reserved = latest.reserved_concurrency
@@ -179,6 +183,12 @@ class LambdaService:
             int(f.reserved_concurrency) for f in backend.list_functions()
             if f.reserved_concurrency is not None and f.function_name != spec.name)
         return spec, (int(reserved) if reserved is not None else None), reserved_total
+
+    def _unpacked(self, sha256: str, code: bytes) -> Path:
+        found = self._code_dirs.get(sha256)
+        if found is None:
+            found = self._code_dirs[sha256] = unpack_code(code, sha256, self._config.state_dir)
+        return found
 
     def _pool_for(self, spec: FunctionSpec) -> FunctionPool:
         key = (spec.account_id, spec.region, spec.name, spec.version)

@@ -36,6 +36,8 @@ class FunctionSpec:
     region: str
     code_dir: str = ""
     """Where the zip package is unpacked (the task root); empty for images."""
+    layer_dirs: tuple[str, ...] = ()
+    """Where each of its layers is unpacked, in the function's order (later ones win)."""
     image_command: tuple[str, ...] = ()
     """ImageConfig.Command: overrides the image's CMD (the handler) when not empty."""
     image_entrypoint: tuple[str, ...] = ()

@@ -1,0 +1,6 @@
+"""The one adapter over moto's private internals (STYLE lesson 11): a moto upgrade is its work.
+
+    cloudformation.py  stacks created with rollback, unsupported types named, TemplateURL reads
+    cfn_models.py      the CloudFormation resource types moto lacks or drops, from
+                       cfn_lambda.py, cfn_apigateway.py and cfn_s3.py (cfn_common.py: checks)
+"""

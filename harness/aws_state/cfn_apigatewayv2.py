@@ -1,0 +1,176 @@
+"""API Gateway v2 (HTTP APIs) CloudFormation types, which moto lacks: Api with its OpenAPI Body
+(what SAM's HttpApi events make) and Stage."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.core.common_models import CloudFormationModel
+
+from harness.aws_state.cfn_common import require, tags_map
+
+_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "any")
+
+
+def normalised_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The Body as moto's import reads it: operations only, ANY named so, types in capitals."""
+    paths: dict[str, Any] = {}
+    for path, item in (body.get("paths") or {}).items():
+        operations = {}
+        for key, operation in (item or {}).items():
+            method = "any" if key == "x-amazon-apigateway-any-method" else key.lower()
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            operation = dict(operation)
+            integration = operation.get("x-amazon-apigateway-integration")
+            if isinstance(integration, dict):
+                operation["x-amazon-apigateway-integration"] = {
+                    **integration, "type": str(integration.get("type", "")).upper()}
+            operations[method] = operation
+        paths[path] = operations
+    return {**body, "paths": paths}
+
+
+class HttpApi(CloudFormationModel):
+    """AWS::ApiGatewayV2::Api: an HTTP API, its routes and integrations from an inline Body."""
+
+    def __init__(self, api_id: str, region: str) -> None:
+        self.api_id = api_id
+        self._region = region
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.api_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Api"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("ApiEndpoint", "ApiId")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "ApiId":
+            return self.api_id
+        if attribute_name == "ApiEndpoint":
+            return f"https://{self.api_id}.execute-api.{self._region}.amazonaws.com"
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> HttpApi:
+        properties = cloudformation_json["Properties"]
+        body = properties.get("Body")
+        if body is None:
+            require(properties, "Name", "ProtocolType")
+        backend = apigatewayv2_backends[account_id][region_name]
+        info = (body or {}).get("info") or {}
+        api = backend.create_api(
+            api_key_selection_expression=properties.get("ApiKeySelectionExpression"),
+            cors_configuration=properties.get("CorsConfiguration"),
+            description=properties.get("Description"),
+            disable_schema_validation=properties.get("DisableSchemaValidation"),
+            disable_execute_api_endpoint=properties.get("DisableExecuteApiEndpoint"),
+            name=str(properties.get("Name") or info.get("title") or resource_name),
+            protocol_type=properties.get("ProtocolType", "HTTP"),
+            route_selection_expression=properties.get("RouteSelectionExpression"),
+            tags=tags_map(properties.get("Tags")), version=properties.get("Version"))
+        if body:
+            try:
+                api.import_api(json.dumps(normalised_body(body)), fail_on_warnings=False)
+            except Exception:
+                backend.delete_api(api.api_id)  # nothing half-made is left for the rollback
+                raise
+        return cls(api.api_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: HttpApi, new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> HttpApi:
+        body = cloudformation_json["Properties"].get("Body")
+        if body:
+            api = apigatewayv2_backends[account_id][region_name].get_api(original_resource.api_id)
+            api.import_api(json.dumps(normalised_body(body)), fail_on_warnings=False)
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str,
+    ) -> None:
+        raise NotImplementedError("deleted through the instance's delete()")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        apigatewayv2_backends[account_id][region_name].delete_api(self.api_id)
+
+
+class HttpStage(CloudFormationModel):
+    """AWS::ApiGatewayV2::Stage ($default with AutoDeploy, as SAM makes it)."""
+
+    def __init__(self, api_id: str, name: str) -> None:
+        self.api_id = api_id
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "StageName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGatewayV2::Stage"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> HttpStage:
+        properties = cloudformation_json["Properties"]
+        require(properties, "ApiId", "StageName")
+        config = {"stageName": properties["StageName"],
+                  "autoDeploy": properties.get("AutoDeploy"),
+                  "description": properties.get("Description"),
+                  "stageVariables": properties.get("StageVariables") or {},
+                  "tags": tags_map(properties.get("Tags"))}
+        apigatewayv2_backends[account_id][region_name].create_stage(properties["ApiId"], config)
+        return cls(properties["ApiId"], properties["StageName"])
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: HttpStage, new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> HttpStage:
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str,
+    ) -> None:
+        raise NotImplementedError("deleted through the instance's delete()")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        try:
+            apigatewayv2_backends[account_id][region_name].delete_stage(self.api_id, self.name)
+        except Exception:  # the API went first, its stages with it
+            pass

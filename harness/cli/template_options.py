@@ -1,0 +1,50 @@
+"""``--template``, ``--stack-name`` and ``--parameter`` of ``harness deploy`` and ``harness up``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.deploy import Target
+from harness.templates.deployer import (
+    DeployedStack,
+    TemplateDeployer,
+    local_api_url,
+    parse_parameters,
+)
+
+
+def add_template_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--template", type=Path, default=None, metavar="PATH",
+                        help="deploy this SAM or CloudFormation template (local CodeUri and "
+                             "ContentUri paths are packaged to S3) instead of the example stack")
+    parser.add_argument("--stack-name", default=None,
+                        help="the template's stack name (default: its directory's name)")
+    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
+                        help="a template parameter (repeatable)")
+
+
+def deploy_template(target: Target, region: str, args: argparse.Namespace) -> DeployedStack:
+    """Deploy ``args.template`` to ``target``; progress on stderr."""
+    template: Path = args.template
+    name = args.stack_name or _default_name(template)
+    deployer = TemplateDeployer(lambda service: target.client(service, region), region,
+                                progress=lambda msg: print(f"deploying {msg}", file=sys.stderr))
+    return deployer.deploy(template, name, parse_parameters(args.parameter))
+
+
+def print_stack(stack: DeployedStack, endpoint_url: str | None) -> None:
+    """The stack's outputs; an API URL also in LocalStack's form on this endpoint."""
+    print(f"stack {stack.name}: {stack.status}", flush=True)
+    for key, value in stack.outputs.items():
+        print(f"  {key} = {value}", flush=True)
+        local = local_api_url(value, endpoint_url) if endpoint_url else None
+        if local:
+            print(f"  {' ' * len(key)}   here: {local}", flush=True)
+
+
+def _default_name(template: Path) -> str:
+    base = template.resolve().parent.name or "app"
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in base).strip("-")
+    return cleaned if cleaned[:1].isalpha() else f"app-{cleaned}"
