@@ -3,4 +3,5 @@
     cloudformation.py  stacks created with rollback, unsupported types named, TemplateURL reads
     cfn_models.py      the CloudFormation resource types moto lacks or drops, from
                        cfn_lambda.py, cfn_apigateway.py and cfn_s3.py (cfn_common.py: checks)
+    hot_reload.py      Code {S3Bucket: hot-reload, S3Key: /dir}: a local directory in place
 """

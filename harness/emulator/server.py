@@ -23,8 +23,10 @@ from harness.ledger import RequestLedger, ledger_middleware
 def _moto_app():  # type: ignore[no-untyped-def]
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from harness.aws_state import hot_reload
     from harness.templates.endpoint import CloudFormationMiddleware
 
+    hot_reload.install()  # Code {S3Bucket: hot-reload, S3Key: /dir}: LocalStack's convention
     # CloudFormation's write actions get the SAM transform and rollbacks before moto.
     return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from harness.config import EmulatorConfig
 from harness.errors import (
@@ -35,6 +36,7 @@ from harness.lambda_.environment import (
     State,
     error_payload,
 )
+from harness.lambda_.hot_reload import Fingerprints
 from harness.lambda_.invocation import Invocation
 from harness.lambda_.invoke_params import (
     check_payload,
@@ -101,6 +103,8 @@ class LambdaService:
         self._housekeeping = ThreadPoolExecutor(max_workers=1,
                                                 thread_name_prefix="lambda-housekeeping")
         self._code_dirs: dict[str, Path] = {}
+        self._fingerprints = Fingerprints()
+        """Hot-reload directories' fingerprints, rescanned at most a few times a second."""
         self._envs: weakref.WeakValueDictionary[str, ExecutionEnvironment] = (
             weakref.WeakValueDictionary())
         """Every environment made and not yet collected, by id (``live_environment_ids``)."""
@@ -167,14 +171,7 @@ class LambdaService:
         version = str(fn.version)
         spec = spec_from_moto(fn, version)
         if spec.package_type == "Zip":
-            if not fn.code_bytes:
-                raise InvalidParameterError(f"function {spec.name} has no code")
-            code_dir = self._code_dirs.get(spec.code_sha256)
-            if code_dir is None:
-                code_dir = unpack_code(fn.code_bytes, spec.code_sha256, self._config.state_dir)
-                self._code_dirs[spec.code_sha256] = code_dir
-            spec = _with_code_dir(spec, str(code_dir))
-            spec = replace(spec, layer_dirs=tuple(
+            spec = replace(self._with_code(fn, spec), layer_dirs=tuple(
                 str(self._unpacked(sha, zipped)) for sha, zipped in layer_packages(fn)))
         # Reserved concurrency belongs to the function, not to a version: moto keeps it on $LATEST.
         latest = fn if version == "$LATEST" else backend.get_function(spec.name)
@@ -183,6 +180,18 @@ class LambdaService:
             int(f.reserved_concurrency) for f in backend.list_functions()
             if f.reserved_concurrency is not None and f.function_name != spec.name)
         return spec, (int(reserved) if reserved is not None else None), reserved_total
+
+    def _with_code(self, fn: Any, spec: FunctionSpec) -> FunctionSpec:
+        """``spec`` with its task root: the hot-reload directory itself (and its fingerprint,
+        so a saved change retires the pool), else the zip unpacked once per hash."""
+        from harness.aws_state.hot_reload import hot_reload_dir
+
+        local = hot_reload_dir(fn)
+        if local is not None:
+            return replace(spec, code_dir=local, code_revision=self._fingerprints.of(local))
+        if not fn.code_bytes:
+            raise InvalidParameterError(f"function {spec.name} has no code")
+        return _with_code_dir(spec, str(self._unpacked(spec.code_sha256, fn.code_bytes)))
 
     def _unpacked(self, sha256: str, code: bytes) -> Path:
         found = self._code_dirs.get(sha256)
