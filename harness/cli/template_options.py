@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from harness.deploy import Target
 from harness.templates.deployer import (
@@ -17,12 +19,17 @@ from harness.templates.deployer import (
 
 def add_template_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", type=Path, default=None, metavar="PATH",
-                        help="deploy this SAM or CloudFormation template (local CodeUri and "
-                             "ContentUri paths are packaged to S3) instead of the example stack")
+                        help="deploy this SAM or CloudFormation template instead of the example "
+                             "stack (local ContentUri paths, and CodeUri ones for a remote "
+                             "endpoint, are packaged to S3)")
     parser.add_argument("--stack-name", default=None,
                         help="the template's stack name (default: its directory's name)")
     parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
                         help="a template parameter (repeatable)")
+    parser.add_argument("--zip-code", action="store_true",
+                        help="zip each CodeUri directory to S3 even for an emulator on this "
+                             "machine (by default it runs in place and a saved change reaches "
+                             "the next invocation: hot reload)")
 
 
 def deploy_template(target: Target, region: str, args: argparse.Namespace) -> DeployedStack:
@@ -30,8 +37,26 @@ def deploy_template(target: Target, region: str, args: argparse.Namespace) -> De
     template: Path = args.template
     name = args.stack_name or _default_name(template)
     deployer = TemplateDeployer(lambda service: target.client(service, region), region,
-                                progress=lambda msg: print(f"deploying {msg}", file=sys.stderr))
+                                progress=lambda msg: print(f"deploying {msg}", file=sys.stderr),
+                                code_in_place=(not getattr(args, "zip_code", False)
+                                               and on_this_machine(target)))
     return deployer.deploy(template, name, parse_parameters(args.parameter))
+
+
+def on_this_machine(target: Target) -> bool:
+    """Whether the endpoint is on this machine's loopback, so it can read a local directory
+    (real AWS, with no endpoint URL, and remote hosts get zips)."""
+    if not target.endpoint_url:
+        return False
+    host = urlsplit(target.endpoint_url).hostname or ""
+    return host == "localhost" or host.endswith(".localhost") or _loopback(host)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def print_stack(stack: DeployedStack, endpoint_url: str | None) -> None:

@@ -2,7 +2,8 @@
 
 Local code is packaged the way ``sam deploy`` and ``aws cloudformation package`` do it: each
 ``CodeUri``/``ContentUri`` that is a path is zipped, uploaded to an artifacts bucket and replaced
-by its S3 location; then the stack is created, or updated when it exists, and waited for.
+by its S3 location; then the stack is created, or updated when it exists, and waited for. For an
+emulator on this machine a ``CodeUri`` directory is instead used in place (hot reload).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from harness.templates.parse import parse_template
 # Resource type -> the property that may name local code.
 _LOCAL_CODE = {"AWS::Serverless::Function": "CodeUri",
                "AWS::Serverless::LayerVersion": "ContentUri"}
+HOT_RELOAD_BUCKET = "hot-reload"
+"""LocalStack's magic bucket: Code {S3Bucket: hot-reload, S3Key: /dir} runs /dir in place."""
 _CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 _API_URL = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com"
                       r"(?P<rest>/.*)?$")
@@ -93,14 +96,22 @@ def local_api_url(value: str, endpoint_url: str) -> str | None:
             f"{match.group('rest') or '/'}")
 
 
+def _shown(uri: str | dict[str, str]) -> str:
+    return uri if isinstance(uri, str) else f"{uri['Key']} (in place, hot reload)"
+
+
 class TemplateDeployer:
     """Deploys template files through ``client(service)`` (boto3 clients at one target)."""
 
     def __init__(self, client: Callable[[str], Any], region: str,
-                 progress: Callable[[str], None] = lambda _msg: None) -> None:
+                 progress: Callable[[str], None] = lambda _msg: None, *,
+                 code_in_place: bool = False) -> None:
         self._client = client
         self._region = region
         self._progress = progress
+        self._code_in_place = code_in_place
+        """A function's CodeUri directory is used where it is (LocalStack's hot-reload bucket)
+        instead of zipped: only for an emulator on this machine, which can read it."""
 
     def deploy(self, path: Path, stack_name: str,
                parameters: Mapping[str, str]) -> DeployedStack:
@@ -111,13 +122,21 @@ class TemplateDeployer:
         template = parse_template(text)
         code = local_code(template, path.parent)
         if code:
-            bucket = self._artifacts_bucket()
+            zipped = {key: local for key, local in code.items() if not self._in_place(key, local)}
+            bucket = self._artifacts_bucket() if zipped else ""
             for (logical_id, prop), local in code.items():
-                uri = self._upload(bucket, zip_path(local))
+                uri: str | dict[str, str]
+                if (logical_id, prop) in zipped:
+                    uri = self._upload(bucket, zip_path(local))
+                else:
+                    uri = {"Bucket": HOT_RELOAD_BUCKET, "Key": str(local)}
                 template["Resources"][logical_id]["Properties"][prop] = uri
-                self._progress(f"{logical_id}: {local} -> {uri}")
+                self._progress(f"{logical_id}: {local} -> {_shown(uri)}")
             text = json.dumps(template)
         return self._create_or_update(stack_name, text, dict(parameters))
+
+    def _in_place(self, key: tuple[str, str], local: Path) -> bool:
+        return self._code_in_place and key[1] == "CodeUri" and local.is_dir()
 
     def _artifacts_bucket(self) -> str:
         account = self._client("sts").get_caller_identity()["Account"]
