@@ -10,23 +10,27 @@ CodeSize 0, and ``Code.Location`` ``Code location: <dir>``.
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda.exceptions import InvalidParameterValueException
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaFunction, LayerVersion
 
 HOT_RELOAD_BUCKET = "hot-reload"
 HOT_RELOAD_SHA256 = "hot-reloading-hash-not-available"
+# What moto's LayerVersion is built from for a hot-reload layer (it insists on reading a zip).
+_EMPTY_ZIP_B64 = base64.b64encode(b"PK\x05\x06" + b"\0" * 18).decode()
 _ATTRIBUTE = "_harness_hot_reload_dir"
 _installed = threading.Lock()
 _done: list[bool] = []
 
 
 def hot_reload_dir(fn: Any) -> str | None:
-    """The local directory a moto ``LambdaFunction`` runs in place, or None for a package."""
+    """The local directory a moto ``LambdaFunction`` or ``LayerVersion`` uses in place, or None
+    for a package."""
     return getattr(fn, _ATTRIBUTE, None)
 
 
@@ -44,7 +48,7 @@ def checked_dir(key: Any) -> str:
 
 
 def install() -> None:
-    """Wrap moto's code setter and GetFunction's Code (idempotent)."""
+    """Wrap moto's function code setter, GetFunction's Code and layer versions (idempotent)."""
     with _installed:
         if _done:
             return
@@ -52,6 +56,9 @@ def install() -> None:
             LambdaFunction.get_code)
         LambdaFunction._set_function_code = setter  # type: ignore[method-assign,assignment]
         LambdaFunction.get_code = getter  # type: ignore[method-assign,assignment]
+        layer_getter = _layer_getter(LayerVersion.get_layer_version)
+        LayerVersion.__init__ = _layer_init(LayerVersion.__init__)  # type: ignore[method-assign]
+        LayerVersion.get_layer_version = layer_getter  # type: ignore[method-assign,assignment]
         _done.append(True)
 
 
@@ -79,3 +86,28 @@ def _getter(original: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[s
             response["Code"] = {"RepositoryType": "S3", "Location": f"Code location: {path}"}
         return response
     return get_code
+
+
+def _layer_init(original: Callable[..., None]) -> Callable[..., None]:
+    def init(layer: Any, spec: dict[str, Any], account_id: str, region: str) -> None:
+        content = spec.get("Content") or {}
+        if content.get("S3Bucket") != HOT_RELOAD_BUCKET:
+            original(layer, spec, account_id, region)
+            return
+        path = checked_dir(content.get("S3Key"))
+        original(layer, {**spec, "Content": {"ZipFile": _EMPTY_ZIP_B64}}, account_id, region)
+        layer.content = {"S3Bucket": HOT_RELOAD_BUCKET, "S3Key": path}
+        layer.code_bytes, layer.code_size = b"", 0
+        layer.code_sha_256, layer.code_digest = HOT_RELOAD_SHA256, ""
+        setattr(layer, _ATTRIBUTE, path)
+    return init
+
+
+def _layer_getter(original: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    def get_layer_version(layer: Any) -> dict[str, Any]:
+        response = original(layer)
+        path = hot_reload_dir(layer)
+        if path is not None:
+            response["Content"]["Location"] = f"Code location: {path}"
+        return response
+    return get_layer_version

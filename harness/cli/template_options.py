@@ -20,16 +20,16 @@ from harness.templates.deployer import (
 def add_template_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", type=Path, default=None, metavar="PATH",
                         help="deploy this SAM or CloudFormation template instead of the example "
-                             "stack (local ContentUri paths, and CodeUri ones for a remote "
-                             "endpoint, are packaged to S3)")
+                             "stack (local CodeUri/ContentUri directories run in place on an "
+                             "emulator on this machine, else are packaged to S3)")
     parser.add_argument("--stack-name", default=None,
                         help="the template's stack name (default: its directory's name)")
     parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
                         help="a template parameter (repeatable)")
     parser.add_argument("--zip-code", action="store_true",
-                        help="zip each CodeUri directory to S3 even for an emulator on this "
-                             "machine (by default it runs in place and a saved change reaches "
-                             "the next invocation: hot reload)")
+                        help="zip each CodeUri/ContentUri directory to S3 even for an "
+                             "emulator on this machine (by default it runs in place and a saved "
+                             "change reaches the next invocation: hot reload)")
 
 
 def deploy_template(target: Target, region: str, args: argparse.Namespace) -> DeployedStack:

@@ -171,8 +171,7 @@ class LambdaService:
         version = str(fn.version)
         spec = spec_from_moto(fn, version)
         if spec.package_type == "Zip":
-            spec = replace(self._with_code(fn, spec), layer_dirs=tuple(
-                str(self._unpacked(sha, zipped)) for sha, zipped in layer_packages(fn)))
+            spec = self._with_layers(self._with_code(fn, spec), layer_packages(fn))
         # Reserved concurrency belongs to the function, not to a version: moto keeps it on $LATEST.
         latest = fn if version == "$LATEST" else backend.get_function(spec.name)
         reserved = latest.reserved_concurrency
@@ -192,6 +191,19 @@ class LambdaService:
         if not fn.code_bytes:
             raise InvalidParameterError(f"function {spec.name} has no code")
         return _with_code_dir(spec, str(self._unpacked(spec.code_sha256, fn.code_bytes)))
+
+    def _with_layers(self, spec: FunctionSpec,
+                     layers: list[tuple[str, bytes, str | None]]) -> FunctionSpec:
+        """``spec`` with its layers' directories: a hot-reload layer's own (its fingerprint
+        joins the code revision), else the zip unpacked once per hash."""
+        dirs, revisions = [], [spec.code_revision] if spec.code_revision else []
+        for sha256, zipped, local in layers:
+            if local is None:
+                dirs.append(str(self._unpacked(sha256, zipped)))
+            else:
+                dirs.append(local)
+                revisions.append(self._fingerprints.of(local))
+        return replace(spec, layer_dirs=tuple(dirs), code_revision=":".join(revisions))
 
     def _unpacked(self, sha256: str, code: bytes) -> Path:
         found = self._code_dirs.get(sha256)

@@ -37,8 +37,8 @@ class FunctionSpec:
     code_dir: str = ""
     """Where the zip package is unpacked (the task root); empty for images."""
     code_revision: str = ""
-    """For code used in place (hot reload): the directory's fingerprint. A saved change makes
-    another spec, hence another pool, and the old pool's environments are retired."""
+    """For code and layers used in place (hot reload): their directories' fingerprints. A saved
+    change makes another spec, hence another pool, and the old pool's environments retire."""
     layer_dirs: tuple[str, ...] = ()
     """Where each of its layers is unpacked, in the function's order (later ones win)."""
     image_command: tuple[str, ...] = ()

@@ -3,7 +3,7 @@
 Local code is packaged the way ``sam deploy`` and ``aws cloudformation package`` do it: each
 ``CodeUri``/``ContentUri`` that is a path is zipped, uploaded to an artifacts bucket and replaced
 by its S3 location; then the stack is created, or updated when it exists, and waited for. For an
-emulator on this machine a ``CodeUri`` directory is instead used in place (hot reload).
+emulator on this machine a ``CodeUri``/``ContentUri`` directory is used in place (hot reload).
 """
 
 from __future__ import annotations
@@ -110,8 +110,8 @@ class TemplateDeployer:
         self._region = region
         self._progress = progress
         self._code_in_place = code_in_place
-        """A function's CodeUri directory is used where it is (LocalStack's hot-reload bucket)
-        instead of zipped: only for an emulator on this machine, which can read it."""
+        """A CodeUri or ContentUri directory is used where it is (LocalStack's hot-reload
+        bucket) instead of zipped: only for an emulator on this machine, which can read it."""
 
     def deploy(self, path: Path, stack_name: str,
                parameters: Mapping[str, str]) -> DeployedStack:
@@ -136,7 +136,7 @@ class TemplateDeployer:
         return self._create_or_update(stack_name, text, dict(parameters))
 
     def _in_place(self, key: tuple[str, str], local: Path) -> bool:
-        return self._code_in_place and key[1] == "CodeUri" and local.is_dir()
+        return self._code_in_place and local.is_dir()
 
     def _artifacts_bucket(self) -> str:
         account = self._client("sts").get_caller_identity()["Account"]

@@ -130,3 +130,19 @@ def test_the_fingerprint_ignores_bytecode_and_sees_new_files(tmp_path: Path) -> 
     assert tree_fingerprint(str(tmp_path)) != first
     os.remove(tmp_path / "pkg" / "mod.py")
     assert tree_fingerprint(str(tmp_path)) == first
+
+
+def test_an_edited_layer_directory_reaches_the_next_invocation(
+        lambda_client: Any, create_function: Callable[..., str], tmp_path: Path) -> None:
+    (tmp_path / "python").mkdir()
+    (tmp_path / "python" / "words.py").write_text("WORD = 'layer one, '\n")
+    layer = lambda_client.publish_layer_version(
+        LayerName=f"hot-layer-{next(_names)}",
+        Content={"S3Bucket": "hot-reload", "S3Key": str(tmp_path)})
+    assert layer["Content"]["CodeSha256"] == "hot-reloading-hash-not-available"
+    name = create_function({"app.py": handler_source("zip", extra_import="words")},
+                           Layers=[layer["LayerVersionArn"]])
+    assert said(lambda_client, name) == "layer one, zip"
+
+    (tmp_path / "python" / "words.py").write_text("WORD = 'layer two, '\n")
+    wait_for(lambda_client, name, "layer two, zip")

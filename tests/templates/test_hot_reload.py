@@ -1,6 +1,6 @@
-"""Local code in place from templates: ``harness up --template`` runs each CodeUri directory
-where it is, and CloudFormation's ``Code`` takes LocalStack's ``hot-reload`` bucket; a saved
-handler answers at the next call, without a redeploy."""
+"""Local code in place from templates: ``harness up --template`` runs each CodeUri and
+ContentUri directory where it is, and CloudFormation's ``Code`` takes LocalStack's
+``hot-reload`` bucket; a saved handler answers at the next call, without a redeploy."""
 
 from __future__ import annotations
 
@@ -76,6 +76,8 @@ def test_up_with_template_reloads_an_edited_handler(tmp_path: Path,
             (tmp_path / "live-app" / "src" / "app.py").write_text(
                 APP.replace('os.environ["GREETING"]', repr(word)))
             delays.append(answers_within_deadline(lambda: said(endpoint, api_url), f"{word}!"))
+        (tmp_path / "live-app" / "layer" / "python" / "suffix.py").write_text("TEXT = '?'\n")
+        answers_within_deadline(lambda: said(endpoint, api_url), "again?")  # the layer's too
         print(f"\nharness up --template: save to new answer through the API, median "
               f"{statistics.median(delays) * 1000:.0f} ms of "
               f"{[round(d * 1000) for d in delays]} ms")
