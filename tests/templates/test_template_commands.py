@@ -80,7 +80,8 @@ def said(endpoint: str, api_url: str) -> str:
 def test_deploy_template_packages_local_code_and_updates(tmp_path: Path, cli_env: dict[str, str],
                                                          harness_endpoint: str) -> None:
     template = app_dir(tmp_path / "my-app")
-    where = ("--endpoint-url", harness_endpoint, "--region", "us-east-1")
+    # --zip-code: packaged as for a remote endpoint (this one, on loopback, would run in place).
+    where = ("--endpoint-url", harness_endpoint, "--region", "us-east-1", "--zip-code")
 
     done = harness(cli_env, "deploy", *where, "--template", str(template),
                    "--parameter", "Greeting=hi")
