@@ -8,7 +8,7 @@ from moto.apigateway.models import apigateway_backends
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from harness.aws_state.cfn_common import tags_map
+from harness.aws_state.cfn_common import Declared, tags_map
 
 
 def _rest_api_body(properties: dict[str, Any]) -> dict[str, Any] | None:
@@ -64,20 +64,12 @@ def import_openapi(backend: Any, api: Any, body: dict[str, Any]) -> None:
         api.binaryMediaTypes = list(binary)
 
 
-class RestApi(CloudFormationModel):
+class RestApi(Declared, CloudFormationModel):
     """AWS::ApiGateway::RestApi, its inline OpenAPI ``Body`` imported (moto ignores it)."""
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::RestApi"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("RootResourceId", "RestApiId")
+    TYPE = "AWS::ApiGateway::RestApi"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = frozenset({"RootResourceId", "RestApiId"})
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -125,7 +117,7 @@ class RestApi(CloudFormationModel):
         apigateway_backends[account_id][region_name].apis.pop(resource_name, None)
 
 
-class ApiStage(CloudFormationModel):
+class ApiStage(Declared, CloudFormationModel):
     """AWS::ApiGateway::Stage (moto has stages, but no CloudFormation type for them)."""
 
     def __init__(self, api_id: str, name: str, account_id: str, region: str) -> None:
@@ -138,17 +130,8 @@ class ApiStage(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.name
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "StageName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Stage"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+    TYPE = "AWS::ApiGateway::Stage"
+    NAME_PROPERTY = "StageName"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -190,7 +173,7 @@ class ApiStage(CloudFormationModel):
             api.stages.pop(self.name, None)
 
 
-class Deployment(CloudFormationModel):
+class Deployment(Declared, CloudFormationModel):
     """AWS::ApiGateway::Deployment as moto makes it, with its id as physical id, deletable."""
 
     def __init__(self, api_id: str, deployment_id: str) -> None:
@@ -201,17 +184,8 @@ class Deployment(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.id
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Deployment"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "DeploymentId"
+    TYPE = "AWS::ApiGateway::Deployment"
+    ATTRIBUTES = frozenset({"DeploymentId"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "DeploymentId":

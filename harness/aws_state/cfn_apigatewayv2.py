@@ -10,7 +10,7 @@ from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from harness.aws_state.cfn_common import require, tags_map
+from harness.aws_state.cfn_common import Declared, require, tags_map
 
 _METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "any")
 
@@ -34,7 +34,7 @@ def normalised_body(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "paths": paths}
 
 
-class HttpApi(CloudFormationModel):
+class HttpApi(Declared, CloudFormationModel):
     """AWS::ApiGatewayV2::Api: an HTTP API, its routes and integrations from an inline Body."""
 
     def __init__(self, api_id: str, region: str) -> None:
@@ -45,17 +45,9 @@ class HttpApi(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.api_id
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGatewayV2::Api"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("ApiEndpoint", "ApiId")
+    TYPE = "AWS::ApiGatewayV2::Api"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = frozenset({"ApiEndpoint", "ApiId"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "ApiId":
@@ -115,7 +107,7 @@ class HttpApi(CloudFormationModel):
         apigatewayv2_backends[account_id][region_name].delete_api(self.api_id)
 
 
-class HttpStage(CloudFormationModel):
+class HttpStage(Declared, CloudFormationModel):
     """AWS::ApiGatewayV2::Stage ($default with AutoDeploy, as SAM makes it)."""
 
     def __init__(self, api_id: str, name: str) -> None:
@@ -126,17 +118,8 @@ class HttpStage(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.name
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "StageName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGatewayV2::Stage"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+    TYPE = "AWS::ApiGatewayV2::Stage"
+    NAME_PROPERTY = "StageName"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

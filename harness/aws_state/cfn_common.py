@@ -1,8 +1,34 @@
-"""What the CloudFormation models of harness.aws_state share: property checks and tags."""
+"""What the CloudFormation models of harness.aws_state share: their declared names, property
+checks and tags."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+
+class Declared:
+    """Mixed in before ``CloudFormationModel``: the type, its name property and its ``GetAtt``
+    attributes as class attributes, where moto's interface asks for a method each.
+
+    A mixin, not a base class: moto finds types among ``CloudFormationModel``'s *direct*
+    subclasses only (``parsing.get_model_list``).
+    """
+
+    TYPE: ClassVar[str] = ""
+    NAME_PROPERTY: ClassVar[str] = ""
+    ATTRIBUTES: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
 
 
 class PropertyError(Exception):

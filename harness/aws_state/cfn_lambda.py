@@ -11,7 +11,7 @@ from moto.awslambda.models import LambdaFunction, get_backend
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from harness.aws_state.cfn_common import require, tags_map
+from harness.aws_state.cfn_common import Declared, require, tags_map
 
 # AWS::Lambda::Function properties passed to CreateFunction as they are; moto's own model
 # keeps only the first seven and drops the rest (Layers and Architectures among them).
@@ -32,20 +32,12 @@ def _code(code: dict[str, Any]) -> dict[str, Any]:
     return code
 
 
-class Function(CloudFormationModel):
+class Function(Declared, CloudFormationModel):
     """AWS::Lambda::Function with every property CreateFunction takes; returns moto's function."""
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "FunctionName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Function"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Arn",)
+    TYPE = "AWS::Lambda::Function"
+    NAME_PROPERTY = "FunctionName"
+    ATTRIBUTES = frozenset({"Arn"})
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -85,7 +77,7 @@ class Function(CloudFormationModel):
         get_backend(account_id, region_name).delete_function(resource_name)
 
 
-class FunctionUrl(CloudFormationModel):
+class FunctionUrl(Declared, CloudFormationModel):
     """AWS::Lambda::Url: a function URL config in moto's Lambda; ``GetAtt FunctionUrl``."""
 
     def __init__(self, function_name: str, url: str, function_arn: str) -> None:
@@ -97,17 +89,8 @@ class FunctionUrl(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.function_arn
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Url"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("FunctionUrl", "FunctionArn")
+    TYPE = "AWS::Lambda::Url"
+    ATTRIBUTES = frozenset({"FunctionUrl", "FunctionArn"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "FunctionUrl":
@@ -152,7 +135,7 @@ class FunctionUrl(CloudFormationModel):
             pass
 
 
-class Permission(CloudFormationModel):
+class Permission(Declared, CloudFormationModel):
     """AWS::Lambda::Permission: a statement in the function's policy, removed on delete.
 
     moto's own adds the statement without an id and never removes it.
@@ -166,17 +149,7 @@ class Permission(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.statement_id
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Permission"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+    TYPE = "AWS::Lambda::Permission"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -213,7 +186,7 @@ class Permission(CloudFormationModel):
             pass
 
 
-class LayerVersion(CloudFormationModel):
+class LayerVersion(Declared, CloudFormationModel):
     """AWS::Lambda::LayerVersion; Ref gives its version ARN (moto's gives no physical id)."""
 
     def __init__(self, name: str, version: int, arn: str) -> None:
@@ -225,17 +198,9 @@ class LayerVersion(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.arn
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "LayerName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::LayerVersion"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "LayerVersionArn"
+    TYPE = "AWS::Lambda::LayerVersion"
+    NAME_PROPERTY = "LayerName"
+    ATTRIBUTES = frozenset({"LayerVersionArn"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "LayerVersionArn":

@@ -9,7 +9,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.s3.models import FakeBucket, s3_backends
 
-from harness.aws_state.cfn_common import require
+from harness.aws_state.cfn_common import Declared, require
 
 
 def _unconditional(document: dict[str, Any]) -> dict[str, Any] | None:
@@ -25,7 +25,7 @@ def _unconditional(document: dict[str, Any]) -> dict[str, Any] | None:
     return {**document, "Statement": kept} if kept else None
 
 
-class BucketPolicy(CloudFormationModel):
+class BucketPolicy(Declared, CloudFormationModel):
     """AWS::S3::BucketPolicy (sam deploy's managed artifacts stack has one; moto has none)."""
 
     def __init__(self, bucket: str) -> None:
@@ -35,17 +35,7 @@ class BucketPolicy(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.bucket
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+    TYPE = "AWS::S3::BucketPolicy"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
