@@ -4,6 +4,9 @@ anything starts, one line each naming the problem."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +124,14 @@ def test_execute_api_urls_for_aws_and_for_the_emulator():
     assert reachable("https://abc.execute-api.eu-west-2.amazonaws.com/Prod/p", "http://h:1") == (
         "http://h:1/_aws/execute-api/abc/Prod/p")
     assert reachable("plain-name", "http://h:1") == "plain-name"
+
+
+def test_harness_run_passes_the_shipped_sam_app_scenario(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli.main", "run", "scenarios/sam_app.yaml", "--json",
+         str(tmp_path / "results.json")], cwd=ROOT, capture_output=True, text=True,
+        timeout=600, check=False)
+
+    assert done.returncode == 0, done.stderr
+    [scenario] = json.loads((tmp_path / "results.json").read_text())["scenarios"]
+    assert scenario["passed"] and len(scenario["steps"]) == 4
