@@ -5,6 +5,7 @@ anything starts, one line each naming the problem."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,25 @@ def test_harness_run_passes_the_shipped_sam_app_scenario(tmp_path):
     assert done.returncode == 0, done.stderr
     [scenario] = json.loads((tmp_path / "results.json").read_text())["scenarios"]
     assert scenario["passed"] and len(scenario["steps"]) == 4
+
+
+def test_target_aws_shows_the_template_in_the_plan_then_runs_it(tmp_path, harness_endpoint):
+    # The AWS code path offline: AWS_ENDPOINT_URL at the session's emulator.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HARNESS_"))}
+    env.update(HARNESS_STATE_DIR=str(tmp_path / "state"), AWS_ACCESS_KEY_ID="test",
+               AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="eu-west-2",
+               AWS_ENDPOINT_URL=harness_endpoint)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "harness.cli.main", "run", "--target", "aws",
+                               *args, "scenarios/sam_app.yaml"], cwd=ROOT, env=env, text=True,
+                              capture_output=True, timeout=600, stdin=subprocess.DEVNULL,
+                              check=False)
+
+    refused = run()
+    assert refused.returncode == 2, refused.stderr
+    assert f"create or update a stack from {APP}  [eu-west-2]" in refused.stderr
+    assert "run on real AWS needs a confirmation" in refused.stderr
+
+    done = run("--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
