@@ -47,7 +47,7 @@ steps:
   - id: direct
     invoke: {function: "${stack.outputs.PredictFunctionName}", event: {rows: [[60, 50]]}}
     expect: {status: 200, json: [{path: threshold, equals: 100}, {path: predictions, equals: [1]}]}
-  - post: {path: /predict, json: {rows: [[1]]}}
+  - post: {api: ServerlessHttpApi, path: /predict, json: {rows: [[1]]}}
     expect: {status: 200, json: [{path: predictions, equals: [0]}]}
   - invoke: {function: NoSuchFunction}
 """)
@@ -79,7 +79,7 @@ steps:
         f"{path}:5: steps[0].invoke.function: no function 'PredictFuncton' in the template "
         "(did you mean 'PredictFunction'?) (its functions: PredictFunction)",
         f"{path}:6: steps[1].post.api: no api 'ServerlesRestApi' in the template (did you mean "
-        "'ServerlessRestApi'?) (its APIs: ServerlessRestApi)",
+        "'ServerlessRestApi'?) (its APIs: ServerlessHttpApi, ServerlessRestApi)",
         f"{path}:7: steps[2]: ${{stack.outputs.PredictAPI}}: the template has no such output "
         "(its outputs: PredictApi, PredictFunctionName)",
         f"{path}:8: steps[3].post.route: a template's stack: give api and path, not route"]
@@ -135,7 +135,7 @@ def test_harness_run_passes_the_shipped_sam_app_scenario(tmp_path):
 
     assert done.returncode == 0, done.stderr
     [scenario] = json.loads((tmp_path / "results.json").read_text())["scenarios"]
-    assert scenario["passed"] and len(scenario["steps"]) == 4
+    assert scenario["passed"] and len(scenario["steps"]) == 5
 
 
 def test_target_aws_shows_the_template_in_the_plan_then_runs_it(tmp_path, harness_endpoint):
