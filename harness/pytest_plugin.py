@@ -25,10 +25,12 @@ import pytest
 from harness.config import EmulatorConfig
 from harness.deploy import Stack, StackSpec, Target, deploy
 from harness.emulator import Emulator
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.package import FUNCTION_SRC, Package
 from harness.scenario.http_client import HttpHelper
+from harness.scenario.model import TemplateSource
 from harness.scenario.session import ScenarioSession, empty_bucket
+from harness.scenario.template_stack import TemplateStack, deploy_template_source
 from harness.targets import DEFAULT_TARGET, TARGETS, Endpoint, check_target, unmet_requirement
 
 __all__ = ["HttpHelper", "InvocationRecorder", "StackReset"]
@@ -57,6 +59,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="collect the .yaml/.yml files at PATH (a file, a directory or a glob, "
                          "relative to the current directory) as scenario tests; repeatable, "
                          "added to the harness_scenarios ini option")
+    group.addoption("--harness-template", default=None, metavar="PATH",
+                    help="the SAM or CloudFormation template `harness_template_stack` deploys "
+                         "(default: the harness_template ini option)")
+    group.addoption("--harness-template-parameter", action="append", default=[],
+                    metavar="KEY=VALUE", help="a parameter of that template (repeatable; "
+                                              "added to the harness_template_parameters ini "
+                                              "option)")
+    parser.addini("harness_template", default="",
+                  help="template (relative to the ini file) that `harness_template_stack` "
+                       "deploys once per session")
+    parser.addini("harness_template_parameters", type="linelist", default=[],
+                  help="KEY=VALUE parameters of harness_template, one a line")
     parser.addini("harness_scenarios", type="paths", default=[],
                   help="files, directories or globs (relative to the ini file) whose .yaml/.yml "
                        "files are scenario tests; without it or --harness-scenarios no YAML "
@@ -71,6 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageError as error:
         raise pytest.UsageError(f"--harness-target: {error.message}") from None
     config.stash[_SCENARIO_ROOTS] = scenario_roots(config)
+    config.stash[_TEMPLATE] = template_source(config)
 
 
 def _target(config: pytest.Config) -> str:
@@ -140,6 +155,35 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+# -- the user's template ------------------------------------------------------------------------
+
+_TEMPLATE = pytest.StashKey["TemplateSource | None"]()
+
+
+def template_source(config: pytest.Config) -> TemplateSource | None:
+    """``--harness-template`` (relative to the current directory), else the ``harness_template``
+    ini option (relative to the ini file), with their parameters; None when neither is given."""
+    given = config.getoption("--harness-template")
+    ini = str(config.getini("harness_template") or "")
+    if given:
+        path = config.invocation_params.dir / given
+    elif ini:
+        path = (config.inipath.parent if config.inipath else config.rootpath) / ini
+    else:
+        return None
+    pairs = [*config.getini("harness_template_parameters"),
+             *config.getoption("--harness-template-parameter")]
+    parameters = {}
+    for pair in pairs:
+        key, sep, value = str(pair).partition("=")
+        if not sep or not key:
+            raise pytest.UsageError(f"--harness-template-parameter must be KEY=VALUE, "
+                                    f"got {pair!r}")
+        parameters[key] = value
+    return TemplateSource(path=Path(os.path.normpath(os.path.abspath(path))),
+                          parameters=tuple(sorted(parameters.items())))
 
 
 # -- configuration fixtures (override them in a conftest.py) -----------------------------------
@@ -236,6 +280,30 @@ def harness_stack(harness_endpoint: str, harness_stack_spec: StackSpec,
     """The example stack, deployed once per session: ``invoke_url``, ``bucket``,
     ``function_name``, ``api_id``, ``region``, ``stage``."""
     return deploy(Target(endpoint_url=harness_endpoint), harness_stack_spec, harness_package)
+
+
+@pytest.fixture(scope="session")
+def harness_template_region() -> str:
+    """The region ``harness_template_stack`` deploys to; override to change it."""
+    return StackSpec().region
+
+
+@pytest.fixture(scope="session")
+def harness_template_stack(request: pytest.FixtureRequest, harness_endpoint: str,
+                           harness_template_region: str) -> TemplateStack:
+    """The template of ``--harness-template`` (or the ``harness_template`` ini option),
+    deployed once per session: ``name``, ``outputs``, ``physical_ids`` (logical id -> physical
+    id), ``resources`` (logical id -> (type, physical id)), ``function(logical_id)``. The
+    per-test reset leaves it alone."""
+    source = request.config.stash.get(_TEMPLATE, None)
+    if source is None:
+        pytest.fail("harness_template_stack needs a template: --harness-template PATH or the "
+                    "harness_template ini option", pytrace=False)
+    try:
+        return deploy_template_source(Target(endpoint_url=harness_endpoint), source,
+                                      harness_template_region)
+    except HarnessError as error:
+        pytest.fail(f"harness_template_stack: {error.message}", pytrace=False)
 
 
 @pytest.fixture

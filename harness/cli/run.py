@@ -223,15 +223,23 @@ def _confirm_aws(session: Any, scenarios: list[Any], yes: bool) -> None:
     once confirmed (--yes, or the account id typed), as harness deploy --aws."""
     from harness.aws_target import plan
     from harness.cli.aws_confirm import confirm_real_aws
+    from harness.deploy import StackSpec
     from harness.targets import unmet_requirement
 
-    specs = {}
+    specs, templates = {}, {}
     for scenario in scenarios:
-        if scenario.runnable and not unmet_requirement(scenario.requires):
-            spec = session.spec_for(scenario.stack)
-            specs[spec.function_name] = spec
-    if not specs:
+        if not scenario.runnable or unmet_requirement(scenario.requires):
+            continue
+        request = scenario.stack
+        if request.template is not None:  # the user's template: CloudFormation makes the plan
+            templates[f"create or update a stack from {request.template.path}  "
+                      f"[{request.region}]"] = StackSpec(region=request.region)
+            continue
+        spec = session.spec_for(request)
+        specs[spec.function_name] = spec
+    if not specs and not templates:
         return
     lines = [f"{item}  [{spec.region}]" for spec in specs.values()
-             for item in plan(session.target, spec)]
-    confirm_real_aws(session.target, next(iter(specs.values())), "run", lines, yes)
+             for item in plan(session.target, spec)] + list(templates)
+    first = next(iter(specs.values()), None) or next(iter(templates.values()))
+    confirm_real_aws(session.target, first, "run", lines, yes)

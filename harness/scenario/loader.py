@@ -6,6 +6,7 @@ Every mistake is reported with the file and line; a file with several mistakes r
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,29 @@ from harness.errors import ScenarioError, UsageError
 from harness.faults.model import parse_rule
 from harness.scenario import schema
 from harness.scenario.model import (
+    DEFAULT_REGION,
     STACK_FIELDS,
     STEP_OUTPUTS,
+    TEMPLATE_STACK_FIELDS,
     FunctionSource,
     PropertySection,
     Scenario,
     StackRequest,
     Step,
+    TemplateSource,
 )
+from harness.scenario.schema import _did_you_mean
 from harness.scenario.source import line_of, read_yaml
+from harness.scenario.template_stack import (
+    API_TYPES,
+    FUNCTION_TYPES,
+    TemplateFacts,
+    read_facts,
+    stack_name_problem,
+    template_error,
+)
 from harness.scenario.variables import VariableError, parse_path, references
+from harness.templates.errors import TemplateError
 
 
 class ScenarioInvalid(ScenarioError):
@@ -67,12 +81,88 @@ def load_all(paths: list[str]) -> list[Scenario]:
 def cross_check(document: Mapping[str, Any], base_dir: Path,
                 shown: str = "") -> list[schema.Problem]:
     problems: list[schema.Problem] = []
-    problems += _check_steps(document)
-    problems += _check_stack(document.get("stack") or {}, base_dir)
+    stack = document.get("stack") or {}
+    template = _StackNames(False, None)
+    if stack.get("template") is not None:
+        found, facts = _check_template(stack, base_dir)
+        problems += found
+        template = _StackNames(True, facts)
+        problems += _check_template_steps(document, facts)
+    problems += _check_steps(document, template)
+    problems += _check_stack(stack, base_dir)
     problems += _check_property(document)
     problems += _check_load(document, shown)
-    problems += _check_faults(document)
+    problems += _check_faults(document, template)
     return sorted(problems, key=lambda p: p.line or 0)
+
+
+@dataclass(frozen=True)
+class _StackNames:
+    """What ``${stack.*}`` may name: the example stack's fields, or a template's outputs."""
+
+    template: bool
+    facts: TemplateFacts | None
+    """None when there is no template, or it could not be read (reported already)."""
+
+
+_EXAMPLE_ONLY = ("bucket", "allow_pickle_features", "allowed_buckets", "memory_mb", "timeout_s",
+                 "env", "function")
+
+
+def _check_template(stack: Mapping[str, Any],
+                    base_dir: Path) -> tuple[list[schema.Problem], TemplateFacts | None]:
+    """The template exists and reads; its parameters are declared; no example-stack keys."""
+    line = line_of(stack, "template")
+    problems = [schema.Problem(line_of(stack, key) or line, f"stack.{key}",
+                               "applies to the example stack, not to a template's stack")
+                for key in _EXAMPLE_ONLY if key in stack]
+    name = stack.get("name")
+    if name is not None and stack_name_problem(str(name)):
+        problems.append(schema.Problem(line_of(stack, "name") or line, "stack.name",
+                                       str(stack_name_problem(str(name)))))
+    path = base_dir / str(stack["template"])
+    parameters = {str(k): _env_text(v) for k, v in (stack.get("parameters") or {}).items()}
+    try:
+        facts = read_facts(path, parameters, str(stack.get("region", DEFAULT_REGION)))
+    except (TemplateError, OSError) as error:
+        return problems + [schema.Problem(line, "stack.template",
+                                          template_error(error, path))], None
+    for key in parameters:
+        if key not in facts.parameters:
+            problems.append(schema.Problem(
+                line_of(stack["parameters"], key) or line, f"stack.parameters.{key}",
+                f"the template has no parameter {key!r}"
+                + _did_you_mean(key, list(facts.parameters))
+                + f" (its parameters: {', '.join(facts.parameters) or 'none'})"))
+    return problems, facts
+
+
+def _check_template_steps(document: Mapping[str, Any],
+                          facts: TemplateFacts | None) -> list[schema.Problem]:
+    """Logical ids named by invoke and post steps exist in the template, with the right type."""
+    problems: list[schema.Problem] = []
+    steps = document.get("steps") or []
+    for index, step in enumerate(steps):
+        kind = next(key for key in step if key in schema.STEP.kinds)
+        params = step.get(kind) or {}
+        where, line = f"steps[{index}].{kind}", line_of(steps, index)
+        if kind == "post" and "route" in params:
+            problems.append(schema.Problem(line_of(params, "route") or line, f"{where}.route",
+                                           "a template's stack: give api and path, not route"))
+        checks = {"invoke": ("function", FUNCTION_TYPES, "functions"),
+                  "post": ("api", API_TYPES, "APIs")}.get(kind)
+        if facts is None or checks is None:
+            continue
+        key, types, plural = checks
+        given = params.get(key)
+        ids = facts.ids_of(types)
+        if isinstance(given, str) and "${" not in given and not given.startswith("arn:") \
+                and given not in ids:
+            problems.append(schema.Problem(
+                line_of(params, key) or line, f"{where}.{key}",
+                f"no {key} {given!r} in the template" + _did_you_mean(given, ids)
+                + f" (its {plural}: {', '.join(ids) or 'none'})"))
+    return problems
 
 
 def _check_load(document: Mapping[str, Any], shown: str) -> list[schema.Problem]:
@@ -92,7 +182,7 @@ def _check_load(document: Mapping[str, Any], shown: str) -> list[schema.Problem]
     return []
 
 
-def _check_faults(document: Mapping[str, Any]) -> list[schema.Problem]:
+def _check_faults(document: Mapping[str, Any], template: _StackNames) -> list[schema.Problem]:
     """Each fault rule, top-level or a step's, as the emulator would check it."""
     problems: list[schema.Problem] = []
     sections: list[tuple[str, Any, Any]] = [("faults", document.get("faults"), document)]
@@ -112,13 +202,13 @@ def _check_faults(document: Mapping[str, Any]) -> list[schema.Problem]:
             if where == "faults":  # a step's own strings are checked with the step
                 for text, at in _strings(rule, line):
                     for expression in _expressions(text):
-                        message = _reference_problem(expression, {}, variables)
+                        message = _reference_problem(expression, {}, variables, template)
                         if message:
                             problems.append(schema.Problem(at, f"{where}[{index}]", message))
     return problems
 
 
-def _check_steps(document: Mapping[str, Any]) -> list[schema.Problem]:
+def _check_steps(document: Mapping[str, Any], template: _StackNames) -> list[schema.Problem]:
     problems: list[schema.Problem] = []
     steps = document.get("steps") or []
     known: dict[str, str] = {}
@@ -128,7 +218,7 @@ def _check_steps(document: Mapping[str, Any]) -> list[schema.Problem]:
         kind = next(key for key in step if key in schema.STEP.kinds)
         for text, line in _strings(step, line_of(steps, index)):
             for expression in _expressions(text):
-                message = _reference_problem(expression, known, variables)
+                message = _reference_problem(expression, known, variables, template)
                 if message:
                     problems.append(schema.Problem(line, where, message))
         step_id = step.get("id")
@@ -148,7 +238,7 @@ def _expressions(text: str) -> Iterator[str]:
 
 
 def _reference_problem(expression: str, known: Mapping[str, str],
-                       variables: Mapping[str, Any]) -> str | None:
+                       variables: Mapping[str, Any], template: _StackNames) -> str | None:
     try:
         path = parse_path(expression)
     except VariableError as error:
@@ -157,6 +247,8 @@ def _reference_problem(expression: str, known: Mapping[str, str],
         return f"empty reference ${{{expression}}}"
     root, rest = path[0], path[1:]
     shown = f"${{{expression}}}"
+    if root == "stack" and template.template:
+        return _template_reference_problem(shown, rest, template.facts)
     if root == "stack":
         if not rest or rest[0] not in STACK_FIELDS:
             return f"{shown}: the stack has {', '.join(STACK_FIELDS)}"
@@ -172,6 +264,18 @@ def _reference_problem(expression: str, known: Mapping[str, str],
             return f"{shown}: no such entry in vars (vars: {', '.join(variables) or 'none'})"
     else:
         return f"{shown}: references start with stack., steps. or vars."
+    return None
+
+
+def _template_reference_problem(shown: str, rest: list[Any],
+                                facts: TemplateFacts | None) -> str | None:
+    if not rest or rest[0] not in TEMPLATE_STACK_FIELDS:
+        return f"{shown}: a template's stack has {', '.join(TEMPLATE_STACK_FIELDS)}"
+    if rest[0] != "outputs" or facts is None:
+        return None
+    if len(rest) < 2 or rest[1] not in facts.outputs:
+        outputs = ", ".join(facts.outputs) or "none"
+        return f"{shown}: the template has no such output (its outputs: {outputs})"
     return None
 
 
@@ -264,7 +368,17 @@ def _build_stack(stack: Mapping[str, Any], base_dir: Path) -> StackRequest:
         timeout_s=int(stack.get("timeout_s", defaults.timeout_s)),
         env=tuple(sorted((str(k), _env_text(v)) for k, v in (stack.get("env") or {}).items())),
         function=_build_function(function, base_dir) if function else None,
+        template=_build_template(stack, base_dir),
     )
+
+
+def _build_template(stack: Mapping[str, Any], base_dir: Path) -> TemplateSource | None:
+    if stack.get("template") is None:
+        return None
+    parameters = tuple(sorted((str(k), _env_text(v))
+                              for k, v in (stack.get("parameters") or {}).items()))
+    return TemplateSource(path=(base_dir / str(stack["template"])).resolve(),
+                          parameters=parameters, name=stack.get("name"))
 
 
 def _env_text(value: Any) -> str:

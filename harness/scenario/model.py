@@ -29,6 +29,17 @@ class FunctionSource:
 
 
 @dataclass(frozen=True)
+class TemplateSource:
+    """The template a scenario deploys, and how."""
+
+    path: Path
+    """Absolute path of the template file."""
+    parameters: tuple[tuple[str, str], ...] = ()
+    name: str | None = None
+    """The stack's name; None: one made of the template's directory (and the request's hash)."""
+
+
+@dataclass(frozen=True)
 class StackRequest:
     """What a scenario needs deployed; the runner reuses a stack when two requests are equal."""
 
@@ -42,6 +53,8 @@ class StackRequest:
     timeout_s: int = 30
     env: tuple[tuple[str, str], ...] = ()
     function: FunctionSource | None = None
+    template: TemplateSource | None = None
+    """The user's own template, deployed instead of the example stack (``region`` applies)."""
 
 
 @dataclass(frozen=True)
@@ -116,10 +129,18 @@ STACK_FIELDS = ("invoke_url", "api_url", "bucket", "function_name", "function_ar
 """What ``${stack.<field>}`` can name."""
 
 
-def stack_scope(stack: Any) -> dict[str, Any]:
-    """The ``stack`` variables of a deployed `harness.deploy.Stack`."""
+TEMPLATE_STACK_FIELDS = ("outputs", "name", "region")
+"""What ``${stack.<field>}`` can name when the scenario deploys a template."""
+
+
+def stack_scope(stack: Any, template: Any = None) -> dict[str, Any]:
+    """The ``stack`` variables of a deployed `harness.deploy.Stack`, or of a template's stack
+    (a `harness.scenario.template_stack.TemplateStack`)."""
     from dataclasses import asdict
 
+    if template is not None:
+        return {"outputs": dict(template.outputs), "name": template.name,
+                "region": template.region}
     values = asdict(stack)
     values["api_url"] = stack.invoke_url.rsplit("/", 1)[0]
     return {name: values.get(name) for name in STACK_FIELDS}

@@ -178,17 +178,18 @@ class ScenarioRunner:
             return ScenarioResult(scenario, (), 0.0, skipped=skipped)
         try:
             stack = self.session.stack_for(scenario.stack)
-            self.session.fresh_environments(stack)
+            template = self.session.template_of(scenario.stack)
+            self.session.fresh_environments(stack, template.functions() if template else None)
         except HarnessError as error:
             return ScenarioResult(scenario, (), time.perf_counter() - started,
                                   error=f"the stack did not deploy: {error.message}")
-        scope: dict[str, Any] = {"stack": stack_scope(stack), "steps": {}}
+        scope: dict[str, Any] = {"stack": stack_scope(stack, template), "steps": {}}
         try:
             scope["vars"] = resolve(dict(scenario.variables), {"stack": scope["stack"]})
         except VariableError as error:
             return ScenarioResult(scenario, (), time.perf_counter() - started,
                                   error=f"vars: {error}")
-        ctx = StepContext(self.session, stack, scenario)
+        ctx = StepContext(self.session, stack, scenario, template=template)
         installed: list[str] = []
         try:
             try:

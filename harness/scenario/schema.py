@@ -329,6 +329,10 @@ STACK = Obj({
     "timeout_s": Field(Scalar("an integer", (int,), minimum=1, maximum=900)),
     "env": Field(MapOf(Scalar("a string or number", (str, int, float, bool)))),
     "function": Field(FUNCTION),
+    "template": Field(STRING, doc="your SAM or CloudFormation template, relative to this file"),
+    "parameters": Field(MapOf(Scalar("a string or number", (str, int, float, bool))),
+                        doc="the template's parameters"),
+    "name": Field(STRING, doc="the template stack's name"),
 }, name="the stack to deploy")
 
 GENERATOR = Obj({
@@ -419,7 +423,11 @@ STEP = StepUnion(
             "body": Field(STRING),
             "headers": Field(MapOf(STRING)),
             "timeout_s": Field(Scalar("a number", (int, float), minimum=0.1)),
-        }, name="post parameters", at_most_one=(("url", "route"), ("json", "body"))),
+            "api": Field(STRING, doc="logical id of an API of the template stack"),
+            "path": Field(STRING, doc="a path on that API"),
+            "stage": Field(STRING, doc="the API's stage (default: its only one)"),
+        }, name="post parameters", at_most_one=(("url", "route", "api"), ("url", "path"),
+                                                 ("route", "path"), ("json", "body"))),
             Obj(dict(_RESPONSE_EXPECT), name="response expectations")),
         "invoke": StepKind(Obj({
             "function": Field(STRING),

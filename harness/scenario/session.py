@@ -23,6 +23,7 @@ from harness.errors import DeployError
 from harness.lambda_.logs import Report, parse_report_line
 from harness.package import Package, build_package
 from harness.scenario.model import FunctionSource, StackRequest, StepError
+from harness.scenario.template_stack import TemplateStack, deploy_template_source
 
 _RUN_VARIABLE = "HARNESS_SCENARIO_RUN"
 
@@ -54,6 +55,7 @@ class ScenarioSession:
                              profile=profile)
         self._packages: dict[FunctionSource | None, Package] = {}
         self._stacks: dict[str, Stack] = {}
+        self._templates: dict[str, TemplateStack] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._runs = 0
 
@@ -106,6 +108,8 @@ class ScenarioSession:
 
     def stack_for(self, request: StackRequest) -> Stack:
         """The deployed stack for ``request``, deploying it the first time it is asked for."""
+        if request.template is not None:
+            return self.template_for(request).stack
         package = self.package(request.function)
         key = _stack_key(request, package)
         if key not in self._stacks:
@@ -114,12 +118,29 @@ class ScenarioSession:
             self._stacks[key] = self._reachable(deploy(self.target, spec, package), spec)
         return self._stacks[key]
 
+    def template_for(self, request: StackRequest) -> TemplateStack:
+        """The user's template deployed (once per run) with ``harness deploy --template``'s
+        code, its logical ids resolved."""
+        source = request.template
+        assert source is not None
+        key = hashlib.sha256(json.dumps(asdict(request), sort_keys=True, default=str)
+                             .encode()).hexdigest()[:10]
+        if key not in self._templates:
+            self._templates[key] = deploy_template_source(
+                self.target, source, request.region, default_name=f"harness-scn-{key}",
+                progress=self._progress)
+        return self._templates[key]
+
+    def template_of(self, request: StackRequest) -> TemplateStack | None:
+        """The template stack ``stack_for`` deployed for ``request``, if it is one."""
+        return self.template_for(request) if request.template is not None else None
+
     def spec_for(self, request: StackRequest) -> StackSpec:
         """The spec ``stack_for`` deploys for ``request`` (what a plan shows)."""
         return stack_spec(request, _stack_key(request, self.package(request.function)))
 
     def deployed(self) -> list[Stack]:
-        return list(self._stacks.values())
+        return list(self._stacks.values()) + [t.stack for t in self._templates.values()]
 
     def _reachable(self, stack: Stack, spec: StackSpec) -> Stack:
         """On the AWS code path with API Gateway's endpoint overridden (AWS_ENDPOINT_URL at an
@@ -133,20 +154,24 @@ class ScenarioSession:
         return replace(stack, invoke_url=invoke_url(Target(endpoint_url=served_by), spec,
                                                     stack.api_id))
 
-    def fresh_environments(self, stack: Stack) -> None:
+    def fresh_environments(self, stack: Stack, functions: list[str] | None = None) -> None:
         """Make the next invocation a cold start, on any target: a configuration change
-        retires the function's execution environments, as it does in AWS."""
+        retires the function's execution environments, as it does in AWS. ``functions``:
+        every function of a template stack (default: the stack's one)."""
         lam = self.client("lambda", stack.region)
-        self._runs += 1
-        try:
-            config = lam.get_function_configuration(FunctionName=stack.function_name)
-            variables = dict((config.get("Environment") or {}).get("Variables") or {})
-            variables[_RUN_VARIABLE] = f"{time.time_ns()}-{self._runs}"
-            lam.update_function_configuration(FunctionName=stack.function_name,
-                                              Environment={"Variables": variables})
-            lam.get_waiter("function_updated_v2").wait(FunctionName=stack.function_name)
-        except Exception as exc:  # noqa: BLE001 - any failure here is a deploy problem
-            raise DeployError(f"could not refresh {stack.function_name}: {exc}") from None
+        for name in functions if functions is not None else [stack.function_name]:
+            self._runs += 1
+            try:
+                config = lam.get_function_configuration(FunctionName=name)
+                # str(): moto keeps a Number parameter's Ref as a number; Lambda's are strings
+                variables = {k: str(v) for k, v in
+                             ((config.get("Environment") or {}).get("Variables") or {}).items()}
+                variables[_RUN_VARIABLE] = f"{time.time_ns()}-{self._runs}"
+                lam.update_function_configuration(FunctionName=name,
+                                                  Environment={"Variables": variables})
+                lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+            except Exception as exc:  # noqa: BLE001 - any failure here is a deploy problem
+                raise DeployError(f"could not refresh {name}: {exc}") from None
 
     # -- clean-up ------------------------------------------------------------------------------
     def clean(self, stack: Stack, made: Made) -> None:

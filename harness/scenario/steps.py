@@ -21,6 +21,7 @@ from harness.scenario.expectations import Observed
 from harness.scenario.http_client import HttpHelper, parse_body
 from harness.scenario.model import Scenario, Step, StepError
 from harness.scenario.session import Made, ScenarioSession
+from harness.scenario.template_stack import TemplateStack
 
 
 @dataclass
@@ -33,6 +34,8 @@ class StepContext:
     made: Made = field(default_factory=Made)
     seen_reports: set[str] = field(default_factory=set)
     http: HttpHelper = field(default_factory=HttpHelper)
+    template: TemplateStack | None = None
+    """The user's template stack, when the scenario deploys one: steps name its logical ids."""
 
 
 @dataclass(frozen=True)
@@ -156,13 +159,24 @@ def list_objects(step: Step, params: Mapping[str, Any], ctx: StepContext) -> Ste
 
 # -- the API and the function --------------------------------------------------------------------
 
-def post(step: Step, params: Mapping[str, Any], ctx: StepContext) -> StepOutcome:
+def _post_url(params: Mapping[str, Any], ctx: StepContext) -> str:
     if "url" in params:
-        url = _text(params, "url")
-    elif "route" in params:
-        url = ctx.stack.invoke_url.rsplit("/", 1)[0] + "/" + _text(params, "route").lstrip("/")
-    else:
-        url = ctx.stack.invoke_url
+        return _text(params, "url")
+    if ctx.template is not None:
+        api = _text(params, "api") if "api" in params else None
+        stage = _text(params, "stage") if "stage" in params else None
+        served_by = str(ctx.session.client("apigateway", ctx.stack.region).meta.endpoint_url)
+        return ctx.template.api_url(api, _text(params, "path", "/"), stage, served_by)
+    if "api" in params or "path" in params:
+        raise StepError("api and path name an API of a template stack (stack: {template: ...}); "
+                        "use route for the example stack")
+    if "route" in params:
+        return ctx.stack.invoke_url.rsplit("/", 1)[0] + "/" + _text(params, "route").lstrip("/")
+    return ctx.stack.invoke_url
+
+
+def post(step: Step, params: Mapping[str, Any], ctx: StepContext) -> StepOutcome:
+    url = _post_url(params, ctx)
     headers = {str(k): str(v) for k, v in (params.get("headers") or {}).items()}
     body = b""
     if "json" in params:
@@ -187,7 +201,11 @@ def post(step: Step, params: Mapping[str, Any], ctx: StepContext) -> StepOutcome
 
 
 def invoke(step: Step, params: Mapping[str, Any], ctx: StepContext) -> StepOutcome:
-    function = _text(params, "function", ctx.stack.function_name)
+    if ctx.template is not None:
+        function = ctx.template.function(_text(params, "function") if "function" in params
+                                         else None)
+    else:
+        function = _text(params, "function", ctx.stack.function_name)
     kind = _text(params, "invocation_type", "RequestResponse")
     event = params.get("event", {})
     lam = ctx.session.client("lambda", ctx.stack.region)

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import time
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -137,6 +138,42 @@ class TemplateDeployer:
 
     def _in_place(self, key: tuple[str, str], local: Path) -> bool:
         return self._code_in_place and local.is_dir()
+
+    def delete(self, name: str, timeout_s: float = 1800.0) -> str:
+        """Delete stack ``name`` and wait for DELETE_COMPLETE, each resource's event as progress.
+
+        A stack that does not exist (or is already deleted) is a ``DeployError`` naming it."""
+        from botocore.exceptions import ClientError
+
+        cfn = self._client("cloudformation")
+        try:
+            stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        except ClientError as error:
+            raise DeployError(f"stack {name}: {error.response['Error'].get('Message', error)}"
+                              ) from None
+        stack_id = stack["StackId"]
+        seen = {e["EventId"] for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]}
+        self._progress(f"stack {name} ({stack['StackStatus']})")
+        cfn.delete_stack(StackName=stack_id)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+            seen |= self._report_events(stack_id, seen)
+            if status == "DELETE_COMPLETE":
+                return status
+            if status == "DELETE_FAILED" or time.monotonic() > deadline:
+                raise DeployError(f"stack {name}: {status}: {self._failure_reason(stack_id)}")
+            time.sleep(1.0)  # CloudFormation's own waiters poll; this one reports as it goes
+
+    def _report_events(self, stack_id: str, seen: set[str]) -> set[str]:
+        events = self._client("cloudformation").describe_stack_events(
+            StackName=stack_id)["StackEvents"]
+        new = [e for e in reversed(events) if e["EventId"] not in seen]  # oldest first
+        for event in new:
+            reason = event.get("ResourceStatusReason")
+            self._progress(f"{event['LogicalResourceId']}: {event['ResourceStatus']}"
+                           f"{f' ({reason})' if reason else ''}")
+        return {e["EventId"] for e in new}
 
     def _artifacts_bucket(self) -> str:
         account = self._client("sts").get_caller_identity()["Account"]
