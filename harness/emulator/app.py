@@ -69,20 +69,22 @@ class EmulatorApp:
     def __call__(self, environ: WsgiEnviron, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
-        refused = self._refusal(environ, method, path)
+        own = path.startswith(OWN_PREFIXES)
+        function = None if own else match_invoke(method, path)
+        target = (None if own or function is not None
+                  else self._execute_api.match(environ.get("HTTP_HOST", ""), path))
+        refused = self._refusal(environ, users_api=target is not None)
         if refused is not None:
             log.warning("refused %s %r: %s", method, path[:200], refused.message)
             return send(refusal_response(refused, environ), start_response)
-        if path.startswith(OWN_PREFIXES):
+        if own:
             try:
                 body = read_body(environ, MAX_OWN_BODY)
             except AwsError as error:
                 return send(HttpResponse.json(413, {"message": error.message}), start_response)
             return send(self._own(method, path, body), start_response)
-        function = match_invoke(method, path)
         if function is not None:
             return self._invoke(environ, start_response, function)
-        target = self._execute_api.match(environ.get("HTTP_HOST", ""), path)
         if target is not None:
             return self._gateway(environ, start_response, target)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Logs_"):
@@ -93,15 +95,13 @@ class EmulatorApp:
                 return send(injected, start_response)
         return self._moto(environ, start_response)
 
-    def _refusal(self, environ: WsgiEnviron, method: str, path: str) -> Refusal | None:
+    def _refusal(self, environ: WsgiEnviron, users_api: bool) -> Refusal | None:
         """Refuse, before anything runs, a foreign Host anywhere, and a foreign web page on all
         but users' own APIs (execute-api serves browser apps, with API Gateway's CORS)."""
         refused = self._guard.check_host(environ.get("HTTP_HOST"),
                                          environ.get("SERVER_PROTOCOL", ""))
         if refused is not None:
             return refused
-        users_api = (not path.startswith(OWN_PREFIXES) and match_invoke(method, path) is None
-                     and self._execute_api.match(environ.get("HTTP_HOST", ""), path) is not None)
         if users_api:
             return None
         return self._guard.check_browser(environ.get("HTTP_ORIGIN"),
