@@ -120,6 +120,9 @@ class RestApi(Declared, CloudFormationModel):
 class ApiStage(Declared, CloudFormationModel):
     """AWS::ApiGateway::Stage (moto has stages, but no CloudFormation type for them)."""
 
+    TYPE = "AWS::ApiGateway::Stage"
+    NAME_PROPERTY = "StageName"
+
     def __init__(self, api_id: str, name: str, account_id: str, region: str) -> None:
         self.api_id = api_id
         self.name = name
@@ -129,9 +132,6 @@ class ApiStage(Declared, CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return self.name
-
-    TYPE = "AWS::ApiGateway::Stage"
-    NAME_PROPERTY = "StageName"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -176,6 +176,9 @@ class ApiStage(Declared, CloudFormationModel):
 class Deployment(Declared, CloudFormationModel):
     """AWS::ApiGateway::Deployment as moto makes it, with its id as physical id, deletable."""
 
+    TYPE = "AWS::ApiGateway::Deployment"
+    ATTRIBUTES = frozenset({"DeploymentId"})
+
     def __init__(self, api_id: str, deployment_id: str) -> None:
         self.api_id = api_id
         self.id = deployment_id
@@ -183,9 +186,6 @@ class Deployment(Declared, CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return self.id
-
-    TYPE = "AWS::ApiGateway::Deployment"
-    ATTRIBUTES = frozenset({"DeploymentId"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "DeploymentId":

@@ -37,6 +37,10 @@ def normalised_body(body: dict[str, Any]) -> dict[str, Any]:
 class HttpApi(Declared, CloudFormationModel):
     """AWS::ApiGatewayV2::Api: an HTTP API, its routes and integrations from an inline Body."""
 
+    TYPE = "AWS::ApiGatewayV2::Api"
+    NAME_PROPERTY = "Name"
+    ATTRIBUTES = frozenset({"ApiEndpoint", "ApiId"})
+
     def __init__(self, api_id: str, region: str) -> None:
         self.api_id = api_id
         self._region = region
@@ -44,10 +48,6 @@ class HttpApi(Declared, CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return self.api_id
-
-    TYPE = "AWS::ApiGatewayV2::Api"
-    NAME_PROPERTY = "Name"
-    ATTRIBUTES = frozenset({"ApiEndpoint", "ApiId"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "ApiId":
@@ -110,6 +110,9 @@ class HttpApi(Declared, CloudFormationModel):
 class HttpStage(Declared, CloudFormationModel):
     """AWS::ApiGatewayV2::Stage ($default with AutoDeploy, as SAM makes it)."""
 
+    TYPE = "AWS::ApiGatewayV2::Stage"
+    NAME_PROPERTY = "StageName"
+
     def __init__(self, api_id: str, name: str) -> None:
         self.api_id = api_id
         self.name = name
@@ -117,9 +120,6 @@ class HttpStage(Declared, CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return self.name
-
-    TYPE = "AWS::ApiGatewayV2::Stage"
-    NAME_PROPERTY = "StageName"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

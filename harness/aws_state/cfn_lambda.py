@@ -80,6 +80,9 @@ class Function(Declared, CloudFormationModel):
 class FunctionUrl(Declared, CloudFormationModel):
     """AWS::Lambda::Url: a function URL config in moto's Lambda; ``GetAtt FunctionUrl``."""
 
+    TYPE = "AWS::Lambda::Url"
+    ATTRIBUTES = frozenset({"FunctionUrl", "FunctionArn"})
+
     def __init__(self, function_name: str, url: str, function_arn: str) -> None:
         self.function_name = function_name
         self.url = url
@@ -88,9 +91,6 @@ class FunctionUrl(Declared, CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return self.function_arn
-
-    TYPE = "AWS::Lambda::Url"
-    ATTRIBUTES = frozenset({"FunctionUrl", "FunctionArn"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "FunctionUrl":
@@ -141,6 +141,8 @@ class Permission(Declared, CloudFormationModel):
     moto's own adds the statement without an id and never removes it.
     """
 
+    TYPE = "AWS::Lambda::Permission"
+
     def __init__(self, function_name: str, statement_id: str) -> None:
         self.function_name = function_name
         self.statement_id = statement_id
@@ -148,8 +150,6 @@ class Permission(Declared, CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return self.statement_id
-
-    TYPE = "AWS::Lambda::Permission"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -189,6 +189,10 @@ class Permission(Declared, CloudFormationModel):
 class LayerVersion(Declared, CloudFormationModel):
     """AWS::Lambda::LayerVersion; Ref gives its version ARN (moto's gives no physical id)."""
 
+    TYPE = "AWS::Lambda::LayerVersion"
+    NAME_PROPERTY = "LayerName"
+    ATTRIBUTES = frozenset({"LayerVersionArn"})
+
     def __init__(self, name: str, version: int, arn: str) -> None:
         self.name = name
         self.version = version
@@ -197,10 +201,6 @@ class LayerVersion(Declared, CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return self.arn
-
-    TYPE = "AWS::Lambda::LayerVersion"
-    NAME_PROPERTY = "LayerName"
-    ATTRIBUTES = frozenset({"LayerVersionArn"})
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "LayerVersionArn":

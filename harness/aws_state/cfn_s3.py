@@ -28,14 +28,14 @@ def _unconditional(document: dict[str, Any]) -> dict[str, Any] | None:
 class BucketPolicy(Declared, CloudFormationModel):
     """AWS::S3::BucketPolicy (sam deploy's managed artifacts stack has one; moto has none)."""
 
+    TYPE = "AWS::S3::BucketPolicy"
+
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
 
     @property
     def physical_resource_id(self) -> str:
         return self.bucket
-
-    TYPE = "AWS::S3::BucketPolicy"
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
