@@ -8,7 +8,7 @@ from moto.apigateway.models import apigateway_backends
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from harness.aws_state.cfn_common import Declared, tags_map
+from harness.aws_state.cfn_common import Declared, ReplacedOnUpdate, tags_map
 
 
 def _rest_api_body(properties: dict[str, Any]) -> dict[str, Any] | None:
@@ -117,7 +117,7 @@ class RestApi(Declared, CloudFormationModel):
         apigateway_backends[account_id][region_name].apis.pop(resource_name, None)
 
 
-class ApiStage(Declared, CloudFormationModel):
+class ApiStage(Declared, ReplacedOnUpdate, CloudFormationModel):
     """AWS::ApiGateway::Stage (moto has stages, but no CloudFormation type for them)."""
 
     TYPE = "AWS::ApiGateway::Stage"
@@ -149,15 +149,6 @@ class ApiStage(Declared, CloudFormationModel):
             tags=tags_map(properties.get("Tags")) or None,
             tracing_enabled=properties.get("TracingEnabled"))
         return cls(api_id, name, account_id, region_name)
-
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: ApiStage, new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> ApiStage:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]

@@ -10,7 +10,7 @@ from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from harness.aws_state.cfn_common import Declared, require, tags_map
+from harness.aws_state.cfn_common import Declared, ReplacedOnUpdate, require, tags_map
 
 _METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "any")
 
@@ -107,7 +107,7 @@ class HttpApi(Declared, CloudFormationModel):
         apigatewayv2_backends[account_id][region_name].delete_api(self.api_id)
 
 
-class HttpStage(Declared, CloudFormationModel):
+class HttpStage(Declared, ReplacedOnUpdate, CloudFormationModel):
     """AWS::ApiGatewayV2::Stage ($default with AutoDeploy, as SAM makes it)."""
 
     TYPE = "AWS::ApiGatewayV2::Stage"
@@ -135,15 +135,6 @@ class HttpStage(Declared, CloudFormationModel):
                   "tags": tags_map(properties.get("Tags"))}
         apigatewayv2_backends[account_id][region_name].create_stage(properties["ApiId"], config)
         return cls(properties["ApiId"], properties["StageName"])
-
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: HttpStage, new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> HttpStage:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]

@@ -31,6 +31,20 @@ class Declared:
         return attr in cls.ATTRIBUTES
 
 
+class ReplacedOnUpdate:
+    """Mixed in before ``CloudFormationModel``: an update deletes the resource and makes it again
+    from the new properties (the old one has a ``delete(account_id, region_name)``)."""
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str,
+    ) -> Any:
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(  # type: ignore[attr-defined]
+            new_resource_name, cloudformation_json, account_id, region_name)
+
+
 class PropertyError(Exception):
     """A resource's properties are invalid; the message is CloudFormation's reason for it."""
 

@@ -11,7 +11,7 @@ from moto.awslambda.models import LambdaFunction, get_backend
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from harness.aws_state.cfn_common import Declared, require, tags_map
+from harness.aws_state.cfn_common import Declared, ReplacedOnUpdate, require, tags_map
 
 # AWS::Lambda::Function properties passed to CreateFunction as they are; moto's own model
 # keeps only the first seven and drops the rest (Layers and Architectures among them).
@@ -77,7 +77,7 @@ class Function(Declared, CloudFormationModel):
         get_backend(account_id, region_name).delete_function(resource_name)
 
 
-class FunctionUrl(Declared, CloudFormationModel):
+class FunctionUrl(Declared, ReplacedOnUpdate, CloudFormationModel):
     """AWS::Lambda::Url: a function URL config in moto's Lambda; ``GetAtt FunctionUrl``."""
 
     TYPE = "AWS::Lambda::Url"
@@ -112,15 +112,6 @@ class FunctionUrl(Declared, CloudFormationModel):
         return cls(made.function.function_name, made.url, made.function.function_arn)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: FunctionUrl, new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> FunctionUrl:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name)
-
-    @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
         region_name: str,
@@ -135,7 +126,7 @@ class FunctionUrl(Declared, CloudFormationModel):
             pass
 
 
-class Permission(Declared, CloudFormationModel):
+class Permission(Declared, ReplacedOnUpdate, CloudFormationModel):
     """AWS::Lambda::Permission: a statement in the function's policy, removed on delete.
 
     moto's own adds the statement without an id and never removes it.
@@ -160,15 +151,6 @@ class Permission(Declared, CloudFormationModel):
         fn = get_backend(account_id, region_name).get_function(properties["FunctionName"])
         fn.policy.add_statement(raw=json.dumps({**properties, "StatementId": resource_name}))
         return cls(fn.function_name, resource_name)
-
-    @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: Permission, new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> Permission:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
