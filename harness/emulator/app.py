@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
+from harness.clock import Clock
 from harness.emulator.errors import lambda_error_response
 from harness.emulator.lambda_routes import handle_invoke, match_invoke
 from harness.emulator.openapi import OPENAPI_PATH, emulator_openapi
@@ -57,8 +58,10 @@ class EmulatorApp:
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], lambdas: LambdaService,
                  execute_api: ExecuteApi, on_reset: Callable[[], None],
-                 faults: FaultInjector | None = None, guard: RequestGuard | None = None) -> None:
+                 faults: FaultInjector | None = None, guard: RequestGuard | None = None,
+                 clock: Clock | None = None) -> None:
         self._moto = moto_app
+        self._clock = clock or Clock()
         self._guard = guard or RequestGuard()
         self._faults = faults or FaultInjector()
         self._lambdas = lambdas
@@ -146,6 +149,24 @@ class EmulatorApp:
             return HttpResponse.json(400, {"message": error.message})
         return HttpResponse.json(201, {"rules": [self._faults.add(r).to_json() for r in rules]})
 
+    def _clock_endpoint(self, method: str, path: str, body: bytes) -> HttpResponse:
+        """GET tells the harness's time; POST {"advance": seconds} moves it forward, firing
+        the schedules, retries and event ages that fall due."""
+        if method == "POST":
+            try:
+                request = json.loads(body or b"{}")
+                seconds = float(request["advance"])
+                if not 0 <= seconds <= 10 * 365 * 86400:
+                    raise ValueError(f"{seconds} is not between 0 and ten years")
+            except (ValueError, TypeError, KeyError, RecursionError) as error:
+                return HttpResponse.json(400, {
+                    "message": f'POST {path} takes {{"advance": seconds}} (>= 0): {error}'})
+            self._clock.advance(seconds)
+        elif method not in ("GET", "HEAD"):
+            return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
+                                     (("Allow", "GET, HEAD, POST"),))
+        return HttpResponse.json(200, {"now": self._clock.now(), "offset": self._clock.offset})
+
     def _own(self, method: str, path: str, body: bytes = b"") -> HttpResponse:
         """The harness's own endpoints; every method and path under their prefixes is ours."""
         if path in HEALTH_PATHS:
@@ -160,6 +181,8 @@ class EmulatorApp:
             return HttpResponse.json(200, emulator_openapi())
         if path == "/_harness/faults" or path.startswith("/_harness/faults/"):
             return self._faults_endpoint(method, path, body)
+        if path == "/_harness/clock":
+            return self._clock_endpoint(method, path, body)
         if path == "/_harness/reset":
             if method != "POST":
                 return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},

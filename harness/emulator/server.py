@@ -9,6 +9,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from harness.clock import Clock
 from harness.config import EmulatorConfig
 from harness.emulator.http_server import WsgiServer
 from harness.errors import UsageError
@@ -18,6 +19,7 @@ from harness.lambda_.cloudwatch import LogBounds, LogWriter
 from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
+from harness.triggers import Triggers
 
 
 def _moto_app():  # type: ignore[no-untyped-def]
@@ -66,6 +68,9 @@ class Emulator:
         self.lambdas: LambdaService | None = None
         self.faults = FaultInjector()
         self.ledger = RequestLedger(self.config.ledger_max_entries)
+        self.clock = Clock()
+        """The harness's time: schedules, retry delays and event ages; tests advance it."""
+        self.triggers: Triggers | None = None
         self._launcher: ExecutorSelector | None = None
         self._gateway: Any = None  # harness.apigw.gateway.ExecuteApiGateway, once started
         self._url = ""
@@ -98,10 +103,12 @@ class Emulator:
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
         app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
                                             self.reset, faults=self.faults,
-                                            guard=guard), self.ledger)
+                                            guard=guard, clock=self.clock), self.ledger)
+        self.triggers = Triggers(self.lambdas, self.clock, self.config)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:
+            self.triggers.close()
             self.lambdas.close()
             self._gateway.close()
             raise UsageError(
@@ -126,6 +133,9 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget every bucket, function, API and log; stop every environment."""
+        if self.triggers is not None:
+            self.triggers.reset()
+        self.clock.reset()
         if self.lambdas is not None:
             self.lambdas.reset()
         self.faults.clear()
@@ -133,7 +143,13 @@ class Emulator:
         reset_moto()
 
     def stop(self) -> None:
-        """Stop environments, then the HTTP server and its threads. Safe to call twice."""
+        """Stop event sources and environments, then the HTTP server and its threads. Safe to
+        call twice."""
+        if self.triggers is not None:
+            self.triggers.close()  # first: no source delivers into a closing Lambda service
+            self.triggers = None
+        self.clock.close()
+        self.clock = Clock()  # a stopped emulator can start again
         if self.lambdas is not None:
             self.lambdas.close()
         if self._gateway is not None:

@@ -1,0 +1,12 @@
+"""Every way a function is triggered besides a direct Invoke and API Gateway, one module each.
+
+Each source turns an outside event into ``LambdaService.invoke(...)`` and owns nothing else, so
+limits, concurrency, logs, REPORT lines and faults apply to every delivery:
+
+    room.py    Triggers: owns the sources; starts, resets and stops them with the emulator;
+               takes over moto's own invoke path (aws_state.moto_invoke) so it never reaches Docker
+"""
+
+from harness.triggers.room import Source, Triggers
+
+__all__ = ["Source", "Triggers"]

@@ -1,0 +1,63 @@
+"""The triggers room's owner: one object the emulator starts, resets and stops."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from harness.aws_state import moto_invoke
+from harness.clock import Clock
+from harness.config import EmulatorConfig
+from harness.errors import AwsError
+from harness.lambda_.service import InvokeRequest, LambdaService
+
+log = logging.getLogger("harness.triggers")
+
+
+class Source(Protocol):
+    """An event source: it delivers through ``LambdaService`` and stops with the room."""
+
+    def reset(self) -> None:
+        """Forget every subscription and in-flight delivery (the emulator's reset)."""
+
+    def close(self) -> None:
+        """Stop every thread and timer it started."""
+
+
+class Triggers:
+    """Owns the event sources; ``close()`` stops them all."""
+
+    def __init__(self, lambdas: LambdaService, clock: Clock, config: EmulatorConfig) -> None:
+        self.lambdas = lambdas
+        self.clock = clock
+        self.config = config
+        self._sources: list[Source] = []
+        self._uninstall = moto_invoke.install(self._from_moto)
+
+    def add(self, source: Source) -> Source:
+        self._sources.append(source)
+        return source
+
+    def _from_moto(self, delivery: moto_invoke.MotoDelivery) -> None:
+        """moto's services (SNS today) hand a function an event: an asynchronous invoke."""
+        self.invoke_async(delivery.function_arn, delivery.payload, source="moto")
+
+    def invoke_async(self, function: str, payload: bytes, *, source: str) -> bool:
+        """Queue an Event invocation as an AWS service would; False (logged) if refused."""
+        try:
+            self.lambdas.invoke(InvokeRequest(function=function, payload=payload,
+                                              invocation_type="Event"))
+        except AwsError as error:
+            log.warning("%s could not deliver to %s: %s", source, function, error.message)
+            return False
+        return True
+
+    def reset(self) -> None:
+        for source in self._sources:
+            source.reset()
+
+    def close(self) -> None:
+        self._uninstall()
+        for source in reversed(self._sources):
+            source.close()
+        self._sources.clear()
