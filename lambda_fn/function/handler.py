@@ -3,6 +3,8 @@
 Init (this module's import) reads the configuration, loads the model and creates the S3 client
 once; a broken model fails here, before any request. Each request is then parse -> read from
 S3 -> gunzip (``.gz`` keys only) -> decode -> check -> predict -> respond, and logs one JSON line.
+An S3 notification instead predicts on each uploaded object under INPUT_PREFIX and writes the
+answer under OUTPUT_PREFIX (``s3_trigger``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import feature_formats
 import model_store
 import proxy_results
 import s3_objects
+import s3_trigger
 from function_config import FunctionConfig
 from function_errors import ModelLoadError, ModelNotFound, ModelVersionMismatch, RequestError
 
@@ -40,8 +43,39 @@ S3 = s3_objects.make_client()
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    """The function's handler: answers every event with a proxy result."""
+    """The function's handler: answers a request with a proxy result, and an S3 notification
+    by writing each upload's predictions next to it."""
+    if s3_trigger.is_s3_event(event):
+        return handle_uploads(event, context, config=CONFIG, model=MODEL, s3=S3)
     return handle(event, context, config=CONFIG, model=MODEL, s3=S3)
+
+
+def handle_uploads(
+    event: dict[str, Any],
+    context: Any = None,
+    *,
+    config: FunctionConfig,
+    model: model_store.LoadedModel,
+    s3: Any,
+) -> dict[str, Any]:
+    """Predict on every upload the notification names; each answer (the proxy result's body,
+    an error's included) is put at its output key. An unexpected error raises, so Lambda retries
+    the event and, when retries run out, sends it to the function's dead-letter queue."""
+    written = []
+    for upload in s3_trigger.uploads(event):
+        target = s3_trigger.output_key(upload.key, config.input_prefix, config.output_prefix)
+        if target is None:
+            print(json.dumps({"skipped": upload.key, "why": "outside INPUT_PREFIX"}))
+            continue
+        request = {"bucket": upload.bucket, "key": upload.key}
+        result = handle(request, context, config=config, model=model, s3=s3)
+        if result["statusCode"] >= 500:
+            raise RuntimeError(f"predicting on s3://{upload.bucket}/{upload.key} failed")
+        s3.put_object(Bucket=upload.bucket, Key=target, Body=result["body"].encode(),
+                      ContentType="application/json")
+        written.append({"source": upload.key, "predictions": target,
+                        "status": result["statusCode"]})
+    return {"written": written}
 
 
 def handle(
