@@ -303,7 +303,8 @@ ANY = AnyValue()
 NAME = Scalar("a name of letters, digits, '_' and '-'", (str,), pattern=r"[A-Za-z_][\w-]*")
 DTYPES = ("float64", "float32", "float16", "int64", "int32", "uint8", "bool")
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
-STEP_KINDS = ("create_bucket", "upload", "list", "post", "invoke", "wait")
+STEP_KINDS = ("create_bucket", "upload", "list", "post", "invoke", "wait", "send_message",
+              "publish", "put_events", "wait_for")
 INPUT_KINDS = ("features", "keys", "bodies")
 
 
@@ -393,6 +394,14 @@ _RESPONSE_EXPECT = {
     "report": Field(REPORT),
 }
 
+EVENT_ENTRY = Obj({
+    "source": Field(STRING),
+    "detail_type": Field(STRING),
+    "detail": Field(ANY),
+    "bus": Field(STRING),
+    "resources": Field(ListOf(STRING)),
+}, name="an event (source, detail_type, detail, bus, resources)")
+
 FAULTS = ListOf(AnyValue("fault rules (mappings)"))
 """Fault rules, as the emulator's /_harness/faults takes them; the loader checks each one."""
 
@@ -442,6 +451,47 @@ STEP = StepUnion(
             "seconds": Field(Scalar("a number", (int, float), minimum=0, maximum=900),
                              required=True),
         }, name="wait parameters"), None),
+        "send_message": StepKind(Obj({
+            "queue": Field(STRING, required=True, doc="a queue name, URL, ARN or logical id"),
+            "body": Field(STRING),
+            "json": Field(ANY),
+            "attributes": Field(MapOf(Scalar("a string or number", (str, int, float)))),
+            "group_id": Field(STRING),
+            "deduplication_id": Field(STRING),
+        }, name="send_message parameters", exactly_one=(("body", "json"),)),
+            Obj({**_S3_EXPECT, "json": Field(ListOf(JSON_CHECK))},
+                name="send_message expectations")),
+        "publish": StepKind(Obj({
+            "topic": Field(STRING, required=True, doc="a topic name, ARN or logical id"),
+            "message": Field(STRING),
+            "json": Field(ANY),
+            "subject": Field(STRING),
+            "attributes": Field(MapOf(Scalar("a string or number", (str, int, float)))),
+        }, name="publish parameters", exactly_one=(("message", "json"),)),
+            Obj({**_S3_EXPECT, "json": Field(ListOf(JSON_CHECK))},
+                name="publish expectations")),
+        "put_events": StepKind(Obj({
+            "source": Field(STRING),
+            "detail_type": Field(STRING),
+            "detail": Field(ANY),
+            "bus": Field(STRING),
+            "resources": Field(ListOf(STRING)),
+            "entries": Field(ListOf(EVENT_ENTRY, min_items=1)),
+        }, name="put_events parameters", at_most_one=(("entries", "source"),
+                                                      ("entries", "detail"))),
+            Obj({**_S3_EXPECT, "json": Field(ListOf(JSON_CHECK))},
+                name="put_events expectations")),
+        "wait_for": StepKind(Obj({
+            "function": Field(STRING, doc="until it has run `invocations` times (default 1)"),
+            "invocations": Field(Scalar("an integer", (int,), minimum=1)),
+            "object": Field(Obj({"bucket": Field(STRING), "key": Field(STRING, required=True)},
+                                name="an object (bucket, key)")),
+            "queue": Field(STRING, doc="until it holds `messages` messages (default 1)"),
+            "messages": Field(Scalar("an integer", (int,), minimum=1)),
+            "timeout_s": Field(Scalar("a number", (int, float), minimum=0, maximum=900)),
+        }, name="wait_for parameters", exactly_one=(("function", "object", "queue"),)),
+            Obj({**_S3_EXPECT, "json": Field(ListOf(JSON_CHECK))},
+                name="wait_for expectations")),
     },
     common={"id": Field(NAME), "name": Field(STRING), "expect": Field(ANY),
             "faults": Field(FAULTS, doc="fault rules in force for this step only")},

@@ -265,6 +265,11 @@ def _quietly(call: Callable[..., Any], **kwargs: Any) -> None:
         pass
 
 
+def count_reports(logs: Any, function_name: str, since_ms: int) -> int:
+    """How many invocations of the function ended since ``since_ms`` (its REPORT lines)."""
+    return len(_reports(logs, function_name, since_ms))
+
+
 def _reports(logs: Any, function_name: str, since_ms: int) -> list[Report]:
     reports = []
     try:

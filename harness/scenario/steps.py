@@ -11,42 +11,16 @@ import difflib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
-from harness.deploy import Stack
 from harness.lambda_.logs import Report, parse_report_line
+from harness.scenario import trigger_steps
 from harness.scenario.data import build_payload
 from harness.scenario.expectations import Observed
-from harness.scenario.http_client import HttpHelper, parse_body
-from harness.scenario.model import Scenario, Step, StepError
-from harness.scenario.session import Made, ScenarioSession
-from harness.scenario.template_stack import TemplateStack
-
-
-@dataclass
-class StepContext:
-    """What the steps of one scenario share."""
-
-    session: ScenarioSession
-    stack: Stack
-    scenario: Scenario
-    made: Made = field(default_factory=Made)
-    seen_reports: set[str] = field(default_factory=set)
-    http: HttpHelper = field(default_factory=HttpHelper)
-    template: TemplateStack | None = None
-    """The user's template stack, when the scenario deploys one: steps name its logical ids."""
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    output: dict[str, Any]
-    """What ``${steps.<id>.<field>}`` reads."""
-    observed: Observed
-    summary: str
-    """One line for the progress display."""
-    s3_step: bool = False
-
+from harness.scenario.http_client import parse_body
+from harness.scenario.model import Step, StepError
+from harness.scenario.step_context import StepContext, StepOutcome
 
 Executor = Callable[[Step, Mapping[str, Any], StepContext], StepOutcome]
 
@@ -280,4 +254,8 @@ EXECUTORS: dict[str, Executor] = {
     "post": post,
     "invoke": invoke,
     "wait": wait,
+    "send_message": trigger_steps.send_message,
+    "publish": trigger_steps.publish,
+    "put_events": trigger_steps.put_events,
+    "wait_for": trigger_steps.wait_for,
 }
