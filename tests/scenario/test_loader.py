@@ -9,6 +9,7 @@ import pytest
 
 from harness.errors import ScenarioError
 from harness.scenario.loader import ScenarioInvalid, load_scenario
+from harness.scenario.schema import STEP
 from harness.scenario.source import parse_yaml
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -54,7 +55,7 @@ def test_a_typo_in_a_step_name_is_an_error_with_its_line(tmp_path):
               key: x.npy
         """)
     assert found == ["s.yaml:4: steps[1].uplaod: unknown step 'uplaod' (did you mean 'upload'?); "
-                     "steps are: create_bucket, upload, list, post, invoke, wait"]
+                     "steps are: " + ", ".join(STEP.kinds)]
 
 
 def test_every_problem_in_a_file_is_reported_in_line_order(tmp_path):
