@@ -19,6 +19,7 @@ from harness.lambda_.cloudwatch import LogBounds, LogWriter
 from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
+from harness.metrics import Metrics
 from harness.triggers import Triggers
 
 
@@ -71,6 +72,7 @@ class Emulator:
         self.clock = Clock()
         """The harness's time: schedules, retry delays and event ages; tests advance it."""
         self.triggers: Triggers | None = None
+        self.metrics: Metrics | None = None
         self._launcher: ExecutorSelector | None = None
         self._gateway: Any = None  # harness.apigw.gateway.ExecuteApiGateway, once started
         self._url = ""
@@ -105,10 +107,12 @@ class Emulator:
                                             self.reset, faults=self.faults,
                                             guard=guard, clock=self.clock), self.ledger)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
+        self.metrics = Metrics(self.lambdas, self.clock)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:
             self.triggers.close()
+            self.metrics.close()
             self.lambdas.close()
             self._gateway.close()
             raise UsageError(
@@ -136,6 +140,8 @@ class Emulator:
         if self.triggers is not None:
             self.triggers.reset()
         self.clock.reset()
+        if self.metrics is not None:
+            self.metrics.reset()
         if self.lambdas is not None:
             self.lambdas.reset()
         self.faults.clear()
@@ -148,6 +154,9 @@ class Emulator:
         if self.triggers is not None:
             self.triggers.close()  # first: no source delivers into a closing Lambda service
             self.triggers = None
+        if self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
         self.clock.close()
         self.clock = Clock()  # a stopped emulator can start again
         if self.lambdas is not None:

@@ -132,6 +132,12 @@ class ConcurrencyGate:
         self._per_function: dict[str, _Usage] = {}
         self._unreserved_busy = 0
 
+    def busy(self, function: str) -> int:
+        """Executions of ``function`` in flight now."""
+        with self._lock:
+            usage = self._per_function.get(function)
+            return usage.busy if usage is not None else 0
+
     @contextmanager
     def slot(self, function: str, reserved: int | None, reserved_total: int) -> Iterator[None]:
         self._acquire(function, reserved, reserved_total)

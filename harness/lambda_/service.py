@@ -126,6 +126,10 @@ class LambdaService:
         """``listener(spec, error)`` hears of every invocation refused for concurrency."""
         self._throttle_listeners.append(listener)
 
+    def busy(self, spec: FunctionSpec) -> int:
+        """Executions of the function in flight now (a listener's own included)."""
+        return self._gate.busy(f"{spec.account_id}:{spec.region}:{spec.name}")
+
     def remove_listeners(self, *listeners: RecordListener | ThrottleListener) -> None:
         """Stop telling ``listeners`` (a listener keeps whatever it gathered alive)."""
         self._listeners = [x for x in self._listeners if x not in listeners]

@@ -1,0 +1,13 @@
+"""CloudWatch as AWS fills it: the harness emits the metrics AWS services emit, evaluates alarms
+and publishes usage and cost.
+
+    store.py           points aggregated per minute (harness clock), raw values for percentiles
+    lambda_metrics.py  the AWS/Lambda points of an invocation or a throttle (pure)
+    emitter.py         Metrics: hears the Lambda service and writes the store; what moto's
+                       CloudWatch reads (aws_state.cloudwatch_metrics)
+"""
+
+from harness.metrics.emitter import Metrics
+from harness.metrics.store import MetricStore, SeriesKey
+
+__all__ = ["MetricStore", "Metrics", "SeriesKey"]

@@ -1,0 +1,50 @@
+"""Metrics: hears every invocation and throttle of the Lambda service and records the points
+Lambda would emit, in the store moto's CloudWatch reads."""
+
+from __future__ import annotations
+
+from harness.aws_state import cloudwatch_metrics
+from harness.clock import Clock
+from harness.errors import TooManyRequestsError
+from harness.lambda_.environment import InvokeRecord
+from harness.lambda_.service import LambdaService
+from harness.lambda_.spec import FunctionSpec
+from harness.metrics import lambda_metrics
+from harness.metrics.lambda_metrics import Point
+from harness.metrics.store import MetricStore, SeriesKey
+
+
+class Metrics:
+    """Owns the store; ``close()`` stops listening and takes the store away from CloudWatch."""
+
+    def __init__(self, lambdas: LambdaService, clock: Clock,
+                 store: MetricStore | None = None) -> None:
+        self.store = store or MetricStore()
+        self._clock = clock
+        self._lambdas = lambdas
+        lambdas.add_listener(self._invoked)
+        lambdas.add_throttle_listener(self._throttled)
+        self._uninstall = cloudwatch_metrics.install(self.store)
+
+    def put(self, account: str, region: str, namespace: str, points: list[Point]) -> None:
+        at = self._clock.now()
+        for point in points:
+            key = SeriesKey(account, region, namespace, point.name, point.dimensions, point.unit)
+            self.store.add(key, point.value, at)
+
+    def _invoked(self, spec: FunctionSpec, record: InvokeRecord) -> None:
+        points = lambda_metrics.invocation_points(
+            spec.name, spec.version, duration_ms=record.report.duration_ms,
+            error=record.error_type is not None, concurrent=self._lambdas.busy(spec))
+        self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE, points)
+
+    def _throttled(self, spec: FunctionSpec, error: TooManyRequestsError) -> None:
+        self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE,
+                 lambda_metrics.throttle_points(spec.name, spec.version))
+
+    def reset(self) -> None:
+        self.store.clear()
+
+    def close(self) -> None:
+        self._lambdas.remove_listeners(self._invoked, self._throttled)
+        self._uninstall()

@@ -1,0 +1,109 @@
+"""CloudWatch's side of the harness: metric points aggregated per minute, as CloudWatch keeps
+standard-resolution metrics, with the raw values of each minute kept for percentiles.
+
+Points carry the harness clock's time, so an alarm evaluated after the clock is advanced sees
+the minutes the test moved through. Memory is bounded: each series keeps ``max_minutes`` minutes
+and each minute ``max_values`` raw values (a uniform sample beyond that; sums stay exact).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+Dimensions = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """One metric: what CloudWatch's ListMetrics lists (namespace, name, dimensions), plus where."""
+
+    account: str
+    region: str
+    namespace: str
+    name: str
+    dimensions: Dimensions
+    unit: str
+
+
+@dataclass
+class Minute:
+    """The points of one series in one minute."""
+
+    start: float
+    """Epoch seconds at the minute's start (harness clock)."""
+    count: int = 0
+    total: float = 0.0
+    low: float = math.inf
+    high: float = -math.inf
+    values: list[float] = field(default_factory=list)
+
+    def add(self, value: float, max_values: int) -> None:
+        self.count += 1
+        self.total += value
+        self.low = min(self.low, value)
+        self.high = max(self.high, value)
+        if len(self.values) < max_values:
+            self.values.append(value)
+        else:  # reservoir sampling: every value equally likely to be kept
+            slot = random.randrange(self.count)
+            if slot < max_values:
+                self.values[slot] = value
+
+
+class MetricStore:
+    """Thread-safe; ``add`` is called on the invocation path, so it stays O(1)."""
+
+    def __init__(self, max_minutes: int = 24 * 60, max_values: int = 2000) -> None:
+        self._max_minutes = max_minutes
+        self._max_values = max_values
+        self._series: dict[SeriesKey, OrderedDict[float, Minute]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, key: SeriesKey, value: float, at: float) -> None:
+        start = at - at % 60
+        with self._lock:
+            minutes = self._series.setdefault(key, OrderedDict())
+            minute = minutes.get(start)
+            if minute is None:
+                minute = minutes[start] = Minute(start)
+                if len(minutes) > self._max_minutes:
+                    minutes.popitem(last=False)
+            minute.add(value, self._max_values)
+
+    def series(self, account: str, region: str) -> list[tuple[SeriesKey, list[Minute]]]:
+        """Every series of one account and region, with a copy of its minutes, oldest first."""
+        with self._lock:
+            return [(key, [_copy(m) for m in sorted(minutes.values(), key=lambda m: m.start)])
+                    for key, minutes in self._series.items()
+                    if key.account == account and key.region == region]
+
+    def minutes(self, key: SeriesKey, start: float, end: float) -> list[Minute]:
+        """The minutes of ``key`` that begin in [start, end)."""
+        with self._lock:
+            minutes = self._series.get(key)
+            if not minutes:
+                return []
+            return [_copy(m) for m in minutes.values() if start <= m.start < end]
+
+    def matching(self, account: str, region: str, namespace: str, name: str,
+                 dimensions: Iterable[tuple[str, str]]) -> list[SeriesKey]:
+        """Series with exactly these dimensions (CloudWatch matches dimension sets exactly)."""
+        wanted = tuple(sorted(dimensions))
+        with self._lock:
+            return [k for k in self._series if (k.account, k.region, k.namespace, k.name,
+                                                tuple(sorted(k.dimensions)))
+                    == (account, region, namespace, name, wanted)]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._series.clear()
+
+
+def _copy(minute: Minute) -> Minute:
+    return Minute(minute.start, minute.count, minute.total, minute.low, minute.high,
+                  list(minute.values))

@@ -1,0 +1,91 @@
+"""AWS/Lambda metrics as Lambda emits them, read back with plain boto3 CloudWatch calls."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from harness.metrics.lambda_metrics import dimension_sets, invocation_points
+from harness.metrics.store import MetricStore, SeriesKey
+
+
+def window() -> dict[str, datetime]:
+    now = datetime.now(UTC)
+    return {"StartTime": now - timedelta(hours=1), "EndTime": now + timedelta(hours=1)}
+
+
+def stat(cw: Any, name: str, function: str, statistic: str, **dims: str) -> float:
+    dimensions = [{"Name": "FunctionName", "Value": function}] + [
+        {"Name": k, "Value": v} for k, v in dims.items()]
+    points = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName=name, Period=86400,
+                                      Statistics=[statistic], Dimensions=dimensions,
+                                      **window())["Datapoints"]
+    return sum(p[statistic] for p in points)
+
+
+def test_invocations_errors_and_duration_count_exactly(harness_client, create_function) -> None:
+    name = create_function()
+    lam, cw = harness_client("lambda"), harness_client("cloudwatch")
+    for i in range(5):
+        lam.invoke(FunctionName=name, Payload=json.dumps({"i": i}).encode())
+    for _ in range(2):
+        lam.invoke(FunctionName=name, Payload=b'{"action": "raise"}')
+    assert stat(cw, "Invocations", name, "Sum") == 7
+    assert stat(cw, "Errors", name, "Sum") == 2
+    assert stat(cw, "Duration", name, "SampleCount") == 7
+    assert stat(cw, "Duration", name, "Maximum") > 0
+    assert stat(cw, "Invocations", name, "Sum", Resource=name) == 7
+    assert stat(cw, "ConcurrentExecutions", name, "Maximum") >= 1
+
+    listed = cw.list_metrics(Namespace="AWS/Lambda",
+                             Dimensions=[{"Name": "FunctionName", "Value": name}])["Metrics"]
+    assert {"Invocations", "Errors", "Duration", "ConcurrentExecutions"} <= {
+        m["MetricName"] for m in listed}
+    data = cw.get_metric_data(MetricDataQueries=[{"Id": "inv", "MetricStat": {
+        "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Invocations",
+                   "Dimensions": [{"Name": "FunctionName", "Value": name}]},
+        "Period": 60, "Stat": "Sum"}}], **window())["MetricDataResults"]
+    assert sum(data[0]["Values"]) == 7
+
+
+def test_a_throttle_counts_in_throttles_not_invocations(harness_client, lambda_client,
+                                                       create_function) -> None:
+    name = create_function()
+    lam, cw = lambda_client, harness_client("cloudwatch")  # no client retries of the 429
+    lam.invoke(FunctionName=name, Payload=b"{}")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    with pytest.raises(lam.exceptions.TooManyRequestsException):
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    assert stat(cw, "Throttles", name, "Sum") == 1
+    assert stat(cw, "Invocations", name, "Sum") == 1
+
+
+def test_a_published_version_has_its_own_resource_and_executed_version() -> None:
+    sets = dimension_sets("f", "3")
+    assert (("FunctionName", "f"), ("Resource", "f:3"), ("ExecutedVersion", "3")) in sets
+    assert dimension_sets("f", "$LATEST")[-1] == (("FunctionName", "f"), ("Resource", "f"))
+    points = invocation_points("f", "$LATEST", duration_ms=1.5, error=False, concurrent=2)
+    assert {(p.name, p.value) for p in points if p.dimensions == ()} == {
+        ("Invocations", 1), ("Errors", 0), ("Duration", 1.5), ("ConcurrentExecutions", 2)}
+
+
+def test_the_store_aggregates_per_minute_and_stays_bounded() -> None:
+    store = MetricStore(max_minutes=3, max_values=10)
+    key = SeriesKey("1", "r", "ns", "m", (), "Count")
+    for i in range(100):
+        store.add(key, float(i), at=600.0 + i)  # minutes 600, 660
+    for minute in range(5):
+        store.add(key, 1.0, at=1200.0 + 60 * minute)
+    [(_, minutes)] = store.series("1", "r")
+    assert [m.start for m in minutes] == [1320.0, 1380.0, 1440.0]
+    first = store.minutes(key, 0, 1000)
+    assert first == []
+    store2 = MetricStore(max_values=10)
+    for i in range(100):
+        store2.add(key, float(i), at=0.0)
+    [(_, [minute])] = store2.series("1", "r")
+    assert (minute.count, minute.total, minute.low, minute.high) == (100, 4950.0, 0.0, 99.0)
+    assert len(minute.values) == 10
