@@ -77,6 +77,34 @@ _HTTP = _Answers(
 
 
 @dataclass(frozen=True)
+class ApiCall:
+    """One request an API answered, as CloudWatch's AWS/ApiGateway metrics count it."""
+
+    kind: str
+    """"rest" or "http"."""
+    api_id: str
+    api_name: str
+    stage: str
+    account_id: str
+    region: str
+    status: int
+    latency_ms: float
+    integration_latency_ms: float | None
+    """None when no integration was called (no route, a preflight)."""
+
+
+@dataclass
+class _Measure:
+    """Filled in while a request is handled: what the ApiCall needs beyond the response."""
+
+    stage: str = ""
+    integration_ms: float | None = None
+
+
+ApiCallListener = Callable[[ApiCall], None]
+
+
+@dataclass(frozen=True)
 class _Call:
     """One Lambda proxy call: what to invoke, how long to wait, how to read the result."""
 
@@ -97,17 +125,36 @@ class ExecuteApiGateway:
         # The integration timeout is waited for here; the invocation runs on in its own thread
         # until the function ends, and its environment then goes back to the pool.
         self._calls = ThreadPoolExecutor(max_workers=256, thread_name_prefix="apigw-integration")
+        self._listeners: list[ApiCallListener] = []
+
+    def add_listener(self, listener: ApiCallListener) -> None:
+        """``listener(call)`` hears of every request an existing API answered."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: ApiCallListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def match(self, host: str, path: str) -> urls.ExecuteApiTarget | None:
         return urls.parse_execute_api(host, path)
 
     def handle(self, target: urls.ExecuteApiTarget, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
         found = self._find_api(target.api_id)
         if found is None:
             return events.missing_authentication_token()
+        measure = _Measure(stage=target.stage)
         if found.kind == "rest":
-            return self._rest(found, target, request)
-        return self._http_api(found, target, request)
+            response = self._rest(found, target, request, measure)
+        else:
+            response = self._http_api(found, target, request, measure)
+        if self._listeners:
+            call = ApiCall(found.kind, target.api_id, str(getattr(found.api, "name", "") or ""),
+                           measure.stage, found.account_id, found.region, response.status,
+                           (time.perf_counter() - started) * 1000, measure.integration_ms)
+            for listener in self._listeners:
+                listener(call)
+        return response
 
     def close(self) -> None:
         """Wait for integration calls still running (stop the Lambda service first)."""
@@ -138,7 +185,7 @@ class ExecuteApiGateway:
 
     # -- REST APIs -----------------------------------------------------------------------------
     def _rest(self, found: _Api, target: urls.ExecuteApiTarget,
-              request: HttpRequest) -> HttpResponse:
+              request: HttpRequest, measure: _Measure) -> HttpResponse:
         stage = found.api.stages.get(target.stage)
         if stage is None:
             return events.missing_authentication_token()
@@ -167,15 +214,17 @@ class ExecuteApiGateway:
             function=_function_from_uri(integration.uri, variables), region=found.region,
             event=event, timeout_s=self._timeout(integration.timeout_in_millis,
                                                  REST_INTEGRATION_TIMEOUT_S),
-            mapper=_rest_mapper(binary_types, request.header("Accept")), answers=_REST))
+            mapper=_rest_mapper(binary_types, request.header("Accept")), answers=_REST),
+            measure)
 
     # -- HTTP APIs (apigatewayv2) --------------------------------------------------------------
     def _http_api(self, found: _Api, target: urls.ExecuteApiTarget,
-                  request: HttpRequest) -> HttpResponse:
+                  request: HttpRequest, measure: _Measure) -> HttpResponse:
         api = found.api
         choice = http_api.select_stage(list(api.stages), target, request.path)
         if choice is None:
             return events.not_found()
+        measure.stage = choice.stage
         routes = [(route_id, route.route_key) for route_id, route in list(api.routes.items())]
         match = http_api.match_route(routes, request.method, choice.path)
         cors_config = cors.CorsConfig.from_api(getattr(api, "cors_configuration", None))
@@ -202,17 +251,18 @@ class ExecuteApiGateway:
             region=found.region, event=event,
             timeout_s=self._timeout(integration.timeout_in_millis,
                                     HTTP_API_INTEGRATION_TIMEOUT_S),
-            mapper=mapper, answers=_HTTP))
+            mapper=mapper, answers=_HTTP), measure)
         return response if cors_config is None else cors.apply(cors_config, request, response)
 
     # -- the Lambda call -----------------------------------------------------------------------
-    def _call(self, call: _Call) -> HttpResponse:
+    def _call(self, call: _Call, measure: _Measure) -> HttpResponse:
         answers = call.answers
         if call.function is None:
             log.warning("the integration names no Lambda function")
             return answers.rejected()
         request = InvokeRequest(function=call.function, payload=json.dumps(call.event).encode(),
                                 region=call.region)
+        started = time.perf_counter()
         future = self._calls.submit(self._lambdas.invoke, request)
         try:
             result = future.result(timeout=call.timeout_s)
@@ -226,6 +276,8 @@ class ExecuteApiGateway:
         except AwsError as error:
             log.warning("lambda refused the call to %s: %s", call.function, error.message)
             return answers.rejected()
+        finally:
+            measure.integration_ms = (time.perf_counter() - started) * 1000
         if result.function_error is not None:
             log.warning("function %s failed: %s", call.function, result.payload[:500])
             return answers.failed()

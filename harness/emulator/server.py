@@ -107,7 +107,7 @@ class Emulator:
                                             self.reset, faults=self.faults,
                                             guard=guard, clock=self.clock), self.ledger)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
-        self.metrics = Metrics(self.lambdas, self.clock)
+        self.metrics = Metrics(self.lambdas, self.clock, self._gateway)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:

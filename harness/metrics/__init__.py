@@ -3,8 +3,9 @@ and publishes usage and cost.
 
     store.py           points aggregated per minute (harness clock), raw values for percentiles
     lambda_metrics.py  the AWS/Lambda points of an invocation or a throttle (pure)
-    emitter.py         Metrics: hears the Lambda service and writes the store; what moto's
-                       CloudWatch reads (aws_state.cloudwatch_metrics)
+    apigw_metrics.py   the AWS/ApiGateway points of an answered request (pure)
+    emitter.py         Metrics: hears the Lambda service and the gateway and writes the store,
+                       which moto's CloudWatch reads (aws_state.cloudwatch_metrics)
 """
 
 from harness.metrics.emitter import Metrics

@@ -3,13 +3,14 @@ Lambda would emit, in the store moto's CloudWatch reads."""
 
 from __future__ import annotations
 
+from harness.apigw.gateway import ApiCall, ExecuteApiGateway
 from harness.aws_state import cloudwatch_metrics
 from harness.clock import Clock
 from harness.errors import TooManyRequestsError
 from harness.lambda_.environment import InvokeRecord
 from harness.lambda_.service import LambdaService
 from harness.lambda_.spec import FunctionSpec
-from harness.metrics import lambda_metrics
+from harness.metrics import apigw_metrics, lambda_metrics
 from harness.metrics.lambda_metrics import Point
 from harness.metrics.store import MetricStore, SeriesKey
 
@@ -18,12 +19,16 @@ class Metrics:
     """Owns the store; ``close()`` stops listening and takes the store away from CloudWatch."""
 
     def __init__(self, lambdas: LambdaService, clock: Clock,
+                 gateway: ExecuteApiGateway | None = None,
                  store: MetricStore | None = None) -> None:
         self.store = store or MetricStore()
         self._clock = clock
         self._lambdas = lambdas
+        self._gateway = gateway
         lambdas.add_listener(self._invoked)
         lambdas.add_throttle_listener(self._throttled)
+        if gateway is not None:
+            gateway.add_listener(self._answered)
         self._uninstall = cloudwatch_metrics.install(self.store)
 
     def put(self, account: str, region: str, namespace: str, points: list[Point]) -> None:
@@ -42,9 +47,15 @@ class Metrics:
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE,
                  lambda_metrics.throttle_points(spec.name, spec.version))
 
+    def _answered(self, call: ApiCall) -> None:
+        self.put(call.account_id, call.region, apigw_metrics.NAMESPACE,
+                 apigw_metrics.api_points(call))
+
     def reset(self) -> None:
         self.store.clear()
 
     def close(self) -> None:
         self._lambdas.remove_listeners(self._invoked, self._throttled)
+        if self._gateway is not None:
+            self._gateway.remove_listener(self._answered)
         self._uninstall()
