@@ -41,6 +41,11 @@ PYTHON_LABEL = "harness.python"
 Progress = Callable[[str], None]
 
 
+def base_assets() -> list[Path]:
+    """The files of ``base/`` that go into the base image (a stray __pycache__ does not)."""
+    return sorted(path for path in BASE_ASSETS.iterdir() if path.is_file())
+
+
 def _host_version(distribution: str) -> str:
     return importlib.metadata.version(distribution)
 
@@ -63,7 +68,7 @@ class BaseImageSpec:
     sam_cli_version: str = SAM_CLI_VERSION
 
     def inputs_hash(self) -> str:
-        assets = [(p.name, p.read_bytes().hex()) for p in sorted(BASE_ASSETS.iterdir())]
+        assets = [(p.name, p.read_bytes().hex()) for p in base_assets()]
         blob = json.dumps([asdict(self), assets], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -117,7 +122,7 @@ def build_base_image(client: Any, spec: BaseImageSpec, cache_dir: Path,
     rie = runtime_interface_emulator(cache_dir, spec.sam_cli_version)
     with tempfile.TemporaryDirectory(prefix="harness-base-") as tmp:
         context = Path(tmp)
-        for asset in BASE_ASSETS.iterdir():
+        for asset in base_assets():
             shutil.copy2(asset, context / asset.name)
         (context / "lambda-entrypoint.sh").chmod(0o755)
         shutil.copy2(rie, context / "aws-lambda-rie")
