@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from harness.container.images import EngineImageBuilder
 from harness.deploy import Target
 from harness.templates.deployer import (
     DeployedStack,
@@ -36,11 +37,21 @@ def deploy_template(target: Target, region: str, args: argparse.Namespace) -> De
     """Deploy ``args.template`` to ``target``; progress on stderr."""
     template: Path = args.template
     name = args.stack_name or _default_name(template)
+    local = on_this_machine(target)
+    images = EngineImageBuilder(progress=_progress) if local else None
     deployer = TemplateDeployer(lambda service: target.client(service, region), region,
-                                progress=lambda msg: print(f"deploying {msg}", file=sys.stderr),
-                                code_in_place=(not getattr(args, "zip_code", False)
-                                               and on_this_machine(target)))
-    return deployer.deploy(template, name, parse_parameters(args.parameter))
+                                progress=_progress,
+                                code_in_place=not getattr(args, "zip_code", False) and local,
+                                image_builder=images)
+    try:
+        return deployer.deploy(template, name, parse_parameters(args.parameter))
+    finally:
+        if images is not None:
+            images.close()
+
+
+def _progress(message: str) -> None:
+    print(f"deploying {message}", file=sys.stderr)
 
 
 def on_this_machine(target: Target) -> bool:

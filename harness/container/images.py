@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.container.engine import INPUTS_LABEL
+from harness.container.engine import INPUTS_LABEL, EngineUnavailable, connect
 from harness.container.rootfs import RootfsSpec, rootfs_tarball
 from harness.container.wheels import (
     SAM_CLI_VERSION,
@@ -30,6 +30,7 @@ from harness.container.wheels import (
     runtime_interface_emulator,
 )
 from harness.errors import UsageError
+from harness.templates.images import ImageBuild
 
 BASE_ASSETS = Path(__file__).resolve().parent / "base"
 LAMBDA_FN = Path(__file__).resolve().parent.parent.parent / "lambda_fn"
@@ -39,6 +40,11 @@ PYTHON_LABEL = "harness.python"
 """On a base image: the major.minor version of its Python, for picking wheels."""
 
 Progress = Callable[[str], None]
+
+
+def base_assets() -> list[Path]:
+    """The files of ``base/`` that go into the base image (a stray __pycache__ does not)."""
+    return sorted(path for path in BASE_ASSETS.iterdir() if path.is_file())
 
 
 def _host_version(distribution: str) -> str:
@@ -63,7 +69,7 @@ class BaseImageSpec:
     sam_cli_version: str = SAM_CLI_VERSION
 
     def inputs_hash(self) -> str:
-        assets = [(p.name, p.read_bytes().hex()) for p in sorted(BASE_ASSETS.iterdir())]
+        assets = [(p.name, p.read_bytes().hex()) for p in base_assets()]
         blob = json.dumps([asdict(self), assets], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -117,7 +123,7 @@ def build_base_image(client: Any, spec: BaseImageSpec, cache_dir: Path,
     rie = runtime_interface_emulator(cache_dir, spec.sam_cli_version)
     with tempfile.TemporaryDirectory(prefix="harness-base-") as tmp:
         context = Path(tmp)
-        for asset in BASE_ASSETS.iterdir():
+        for asset in base_assets():
             shutil.copy2(asset, context / asset.name)
         (context / "lambda-entrypoint.sh").chmod(0o755)
         shutil.copy2(rie, context / "aws-lambda-rie")
@@ -144,11 +150,13 @@ def _import_rootfs(client: Any, rootfs: RootfsSpec, cache_dir: Path, progress: P
 
 
 def _build(client: Any, context: Path, tag: str, buildargs: dict[str, str],
-           labels: dict[str, str], progress: Progress) -> str:
+           labels: dict[str, str], progress: Progress, *, dockerfile: str | None = None,
+           target: str | None = None, network_mode: str | None = None) -> str:
     """``docker build`` through the engine's API; returns the image id."""
     output: list[str] = []
     stream = client.api.build(path=str(context), tag=tag, buildargs=buildargs, labels=labels,
-                              rm=True, forcerm=True, pull=False, decode=True)
+                              rm=True, forcerm=True, pull=False, decode=True,
+                              dockerfile=dockerfile, target=target, network_mode=network_mode)
     for chunk in stream:
         if "error" in chunk:
             tail = "".join(output[-8:]).strip()
@@ -241,3 +249,46 @@ def build_function_image(client: Any, spec: FunctionImageSpec, model_dir: Path, 
         image_id = _build(client, context, spec.tag, {"BASE_IMAGE": spec.base_image},
                           {INPUTS_LABEL: inputs}, progress)
     return BuildResult(spec.tag, image_id, time.perf_counter() - started, cached=False)
+
+
+def build_template_image(client: Any, build: ImageBuild,
+                         progress: Progress = lambda _m: None) -> str:
+    """Build a template's Image function as ``sam build`` does (tagged ``build.tag``); returns
+    the ImageUri to deploy: that tag with the image id's first 12 digits added, also a tag of
+    the image (``sam deploy`` pushes one of that kind), so a changed image is a changed function
+    and the warm environments of the old one retire. RUN steps use the host's network, as the
+    function's containers do: an engine without a bridge network (``--bridge=none``) still
+    lets a Dockerfile's ``pip install`` reach an index."""
+    try:
+        image_id = _build(client, build.context, build.tag, dict(build.build_args), {},
+                          progress, dockerfile=build.dockerfile, target=build.target,
+                          network_mode="host")
+    except UsageError as error:
+        raise UsageError(f"{build.logical_id}: {error.message}") from None
+    repository, _, tag = build.tag.rpartition(":")
+    unique = f"{tag}-{image_id.split(':')[-1][:12]}"
+    client.images.get(image_id).tag(repository, unique)
+    return f"{repository}:{unique}"
+
+
+class EngineImageBuilder:
+    """Builds templates' images on the Docker engine the container executor uses
+    (``DOCKER_HOST``), connected at the first build; ``close()`` lets it go."""
+
+    def __init__(self, progress: Progress = lambda _m: None) -> None:
+        self._progress = progress
+        self._client: Any = None
+
+    def __call__(self, build: ImageBuild) -> str:
+        if self._client is None:
+            try:
+                self._client = connect()
+            except EngineUnavailable as error:
+                raise UsageError(f"{build.logical_id}: its PackageType Image is built from "
+                                 f"{build.dockerfile} with Docker, and {error.message}") from None
+        return build_template_image(self._client, build, self._progress)
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()

@@ -3,7 +3,9 @@
 The container's entrypoint (AWS's base image, or the stand-in that ``harness image build-base``
 makes) sees ``AWS_LAMBDA_RUNTIME_API`` set and runs ``python -m awslambdaric`` straight against the
 environment's own Runtime API on 127.0.0.1, as inside Lambda. Everything else (pool, limits, logs,
-REPORT lines) is the environment's, exactly as with processes.
+REPORT lines) is the environment's, exactly as with processes. A zip function's code is mounted
+read-only at /var/task and its layers at /opt (``harness.lambda_.opt_dir``); code and layers used
+in place (hot reload) are mounted themselves.
 
 Max Memory Used comes from the container's memory cgroup: its peak usage (``max_usage_in_bytes`` on
 cgroup v1, ``memory.peak`` on v2), which counts the page cache the container touched as well as
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.config import EmulatorConfig
 from harness.container.engine import (
     ENV_LABEL,
     FUNCTION_LABEL,
@@ -33,6 +36,7 @@ from harness.container.engine import (
 from harness.errors import AwsError
 from harness.lambda_.environment import RuntimeHandle
 from harness.lambda_.launcher import runtime_environment
+from harness.lambda_.opt_dir import OptDirs
 from harness.lambda_.output import BoundedOutput
 from harness.lambda_.spec import FunctionSpec
 from harness.lambda_.supervisor import descendants
@@ -40,6 +44,8 @@ from harness.lambda_.supervisor import descendants
 log = logging.getLogger(__name__)
 
 TASK_ROOT = "/var/task"
+OPT_ROOT = "/opt"
+"""Where Lambda extracts a function's layers."""
 # Variables that describe the harness's own machine; inside the image its own values hold.
 _HOST_ONLY = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "LAMBDA_TASK_ROOT",
               "LAMBDA_RUNTIME_DIR", "PYTHONPATH")
@@ -240,10 +246,12 @@ class ContainerLauncher:
     """Starts one container per execution environment; connects to the engine at first use."""
 
     def __init__(self, endpoint_url: Callable[[], str], zip_image: str | None = None,
-                 connect_engine: Callable[[], Any] = connect) -> None:
+                 connect_engine: Callable[[], Any] = connect, *,
+                 state_dir: Path | None = None) -> None:
         self._endpoint_url = endpoint_url
         self._zip_image = zip_image
         self._connect = connect_engine
+        self._opt = OptDirs(state_dir or EmulatorConfig().state_dir)
         self._client: Any = None
         self._lock = threading.Lock()
         self._owner = owner_label()
@@ -312,15 +320,26 @@ class ContainerLauncher:
                 raise _cannot_run(spec, "no image is configured for zip functions")
             options["image"] = self._zip_image
             options["command"] = [spec.handler]
-            host_config["binds"] = {spec.code_dir: {"bind": TASK_ROOT, "mode": "ro"}}
+            host_config["binds"] = self._binds(spec)
         options["host_config"] = client.api.create_host_config(**host_config)
         return options
+
+    def _binds(self, spec: FunctionSpec) -> dict[str, dict[str, str]]:
+        """The task root at /var/task and the layers at /opt, read-only as on Lambda. A
+        directory used in place (hot reload) is mounted itself: a saved change is seen at once,
+        and the environment that sees it is a new one (see ``LambdaService._with_code``)."""
+        binds = {spec.code_dir: {"bind": TASK_ROOT, "mode": "ro"}}
+        opt = self._opt.for_spec(spec)
+        if opt is not None:
+            binds[opt] = {"bind": OPT_ROOT, "mode": "ro"}
+        return binds
 
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
+        self._opt.close()
 
 
 def remove_stale_containers(client: Any) -> list[str]:

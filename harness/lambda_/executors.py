@@ -1,8 +1,8 @@
 """Which executor runs a function: image functions in containers, zip functions as processes.
 
 A zip function runs in a container too when ``LambdaConfig.zip_executor`` is ``"container"``: its
-unpacked package is mounted read-only at /var/task of ``LambdaConfig.zip_image``, which must carry
-the runtime client and the function's dependencies (outside /var/task, as Lambda layers do).
+unpacked package is mounted read-only at /var/task of ``LambdaConfig.zip_image`` and its layers at
+/opt; the image must carry the runtime client and put /opt on the paths as Lambda's base images do.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class ExecutorSelector:
                  state_dir: Path | None = None) -> None:
         self._endpoint_url = endpoint_url
         self._config = config
+        self._state_dir = state_dir
         self._process = ProcessLauncher(endpoint_url, config.python, state_dir=state_dir,
                                         pip_args=config.pip_args)
         self._container: ContainerLauncher | None = None
@@ -51,7 +52,8 @@ class ExecutorSelector:
             if self._container is None:
                 from harness.lambda_.container import ContainerLauncher
 
-                self._container = ContainerLauncher(self._endpoint_url, self._config.zip_image)
+                self._container = ContainerLauncher(self._endpoint_url, self._config.zip_image,
+                                                    state_dir=self._state_dir)
             return self._container
 
     def close(self) -> None:

@@ -200,14 +200,19 @@ class LambdaService:
                      layers: list[tuple[str, bytes, str | None]]) -> FunctionSpec:
         """``spec`` with its layers' directories: a hot-reload layer's own (its fingerprint
         joins the code revision), else the zip unpacked once per hash."""
-        dirs, revisions = [], [spec.code_revision] if spec.code_revision else []
+        dirs, layer_revisions = [], []
+        revisions = [spec.code_revision] if spec.code_revision else []
         for sha256, zipped, local in layers:
             if local is None:
                 dirs.append(str(self._unpacked(sha256, zipped)))
+                layer_revisions.append(sha256)
             else:
                 dirs.append(local)
-                revisions.append(self._fingerprints.of(local))
-        return replace(spec, layer_dirs=tuple(dirs), code_revision=":".join(revisions))
+                layer_revisions.append(self._fingerprints.of(local))
+                revisions.append(layer_revisions[-1])
+        return replace(spec, layer_dirs=tuple(dirs), code_revision=":".join(revisions),
+                       layer_revisions=tuple(layer_revisions),
+                       layers_in_place=any(local is not None for _, _, local in layers))
 
     def _unpacked(self, sha256: str, code: bytes) -> Path:
         found = self._code_dirs.get(sha256)

@@ -41,6 +41,10 @@ class FunctionSpec:
     change makes another spec, hence another pool, and the old pool's environments retire."""
     layer_dirs: tuple[str, ...] = ()
     """Where each of its layers is unpacked, in the function's order (later ones win)."""
+    layer_revisions: tuple[str, ...] = ()
+    """For each layer: its CodeSha256, or the fingerprint of its directory used in place."""
+    layers_in_place: bool = False
+    """True when a layer is a directory used in place (hot reload)."""
     image_command: tuple[str, ...] = ()
     """ImageConfig.Command: overrides the image's CMD (the handler) when not empty."""
     image_entrypoint: tuple[str, ...] = ()
@@ -95,6 +99,15 @@ def _safe_members(archive: zipfile.ZipFile, root: Path) -> list[zipfile.ZipInfo]
     return members
 
 
+def _apply_modes(members: list[zipfile.ZipInfo], root: Path) -> None:
+    """The Unix permissions a zip made on Unix records, which Lambda keeps when it extracts one
+    (zipfile drops them): a layer's bin/ tool stays executable."""
+    for info in members:
+        mode = (info.external_attr >> 16) & 0o777
+        if info.create_system == 3 and mode and not info.is_dir():
+            (root / info.filename).chmod(mode)
+
+
 def unpack_code(code: bytes, sha256: str, cache_dir: Path) -> Path:
     """Unpack a zip package once per content hash; returns the task root."""
     key = hashlib.sha256(code).hexdigest() if not sha256 else hashlib.sha256(
@@ -110,7 +123,9 @@ def unpack_code(code: bytes, sha256: str, cache_dir: Path) -> Path:
         except zipfile.BadZipFile as exc:
             raise InvalidParameterError(f"function package is not a zip file: {exc}") from None
         with archive:
-            archive.extractall(staging, members=_safe_members(archive, staging))
+            members = _safe_members(archive, staging)
+            archive.extractall(staging, members=members)
+            _apply_modes(members, staging)
         try:
             staging.rename(target)
         except OSError:

@@ -3,7 +3,9 @@
 Local code is packaged the way ``sam deploy`` and ``aws cloudformation package`` do it: each
 ``CodeUri``/``ContentUri`` that is a path is zipped, uploaded to an artifacts bucket and replaced
 by its S3 location; then the stack is created, or updated when it exists, and waited for. For an
-emulator on this machine a ``CodeUri``/``ContentUri`` directory is used in place (hot reload).
+emulator on this machine a ``CodeUri``/``ContentUri`` directory is used in place (hot reload), and
+an Image function with SAM's build ``Metadata`` is built first, as ``sam build`` builds it
+(``harness.templates.images``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from harness.errors import DeployError, UsageError
 from harness.templates.errors import TemplateError
+from harness.templates.images import ImageBuilder, has_image_uri, image_builds, set_image_uri
 from harness.templates.parse import parse_template
 
 # Resource type -> the property that may name local code.
@@ -106,13 +109,16 @@ class TemplateDeployer:
 
     def __init__(self, client: Callable[[str], Any], region: str,
                  progress: Callable[[str], None] = lambda _msg: None, *,
-                 code_in_place: bool = False) -> None:
+                 code_in_place: bool = False, image_builder: ImageBuilder | None = None) -> None:
         self._client = client
         self._region = region
         self._progress = progress
         self._code_in_place = code_in_place
         """A CodeUri or ContentUri directory is used where it is (LocalStack's hot-reload
         bucket) instead of zipped: only for an emulator on this machine, which can read it."""
+        self._image_builder = image_builder
+        """Builds the images of Image functions with build Metadata: only for an emulator on
+        this machine, whose container executor runs them from the same Docker engine."""
 
     def deploy(self, path: Path, stack_name: str,
                parameters: Mapping[str, str]) -> DeployedStack:
@@ -121,6 +127,8 @@ class TemplateDeployer:
         except OSError as error:
             raise UsageError(f"cannot read template {path}: {error.strerror}") from None
         template = parse_template(text)
+        if self._build_images(template, path.parent):
+            text = json.dumps(template)
         code = local_code(template, path.parent)
         if code:
             zipped = {key: local for key, local in code.items() if not self._in_place(key, local)}
@@ -135,6 +143,27 @@ class TemplateDeployer:
                 self._progress(f"{logical_id}: {local} -> {_shown(uri)}")
             text = json.dumps(template)
         return self._create_or_update(stack_name, text, dict(parameters))
+
+    def _build_images(self, template: dict[str, Any], base: Path) -> bool:
+        """Build each Image function's image from its Metadata and set its ImageUri; without a
+        builder, an ImageUri already in the template is deployed as it is."""
+        built = False
+        for build in image_builds(template, base):
+            if self._image_builder is None:
+                if has_image_uri(template, build.logical_id):
+                    continue
+                raise UsageError(
+                    f"{build.logical_id}: a PackageType Image function is built from its "
+                    "Metadata only for an emulator on this machine; for this endpoint build and "
+                    "push the image (sam build, then sam deploy --image-repository) and set its "
+                    "ImageUri")
+            self._progress(f"{build.logical_id}: docker build {build.context / build.dockerfile}"
+                           f" -t {build.tag}")
+            uri = self._image_builder(build)
+            set_image_uri(template, build.logical_id, uri)
+            self._progress(f"{build.logical_id}: ImageUri {uri}")
+            built = True
+        return built
 
     def _in_place(self, key: tuple[str, str], local: Path) -> bool:
         return self._code_in_place and local.is_dir()

@@ -13,6 +13,6 @@ fi
 export _HANDLER="$1"
 
 if [ -z "${AWS_LAMBDA_RUNTIME_API:-}" ]; then
-    exec /usr/local/bin/aws-lambda-rie /usr/bin/python3 -m awslambdaric "$_HANDLER"
+    exec /usr/local/bin/aws-lambda-rie /usr/bin/python3 /var/runtime/bootstrap.py
 fi
-exec /usr/bin/python3 -m awslambdaric "$_HANDLER"
+exec /usr/bin/python3 /var/runtime/bootstrap.py
