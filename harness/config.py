@@ -56,6 +56,25 @@ class GatewayConfig:
     APIs and 30 s for HTTP APIs. A number caps every integration (e.g. 1.0 in tests)."""
 
 
+IAM_MODES = ("on", "all", "off")
+
+
+@dataclass(frozen=True)
+class IamConfig:
+    """What the emulator checks as AWS's IAM would (``harness.iam``)."""
+
+    mode: str = "on"
+    """"on": calls made with a function's execution-role credentials are allowed only if the
+    role's policies (and a bucket's policy) allow them, and AWS services invoke a function only
+    if its resource-based policy allows them; every other caller is served as before. "all":
+    also callers whose keys IAM or STS knows (users' access keys, their AssumeRole sessions).
+    "off": neither; functions get fixed fake credentials. HARNESS_IAM, ``harness up --iam``."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     """Where and how the embedded emulator serves."""
@@ -84,6 +103,7 @@ class EmulatorConfig:
     are evicted, and counted. The soak's 10,000 requests fit ten times over."""
     lambda_: LambdaConfig = field(default_factory=LambdaConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    iam: IamConfig = field(default_factory=IamConfig)
     allowed_hosts: tuple[str, ...] = ()
     """Host names served besides 127.0.0.1, localhost, [::1], ``*.localhost``,
     ``*.localhost.localstack.cloud`` and ``host`` (``*.NAME`` for every name below NAME; ``*``
@@ -126,6 +146,8 @@ class EmulatorConfig:
                     "HARNESS_LOG_EVENTS_PER_STREAM"),
                 lambda_=lam,
                 gateway=_gateway_from_env(env, base.gateway),
+                iam=IamConfig(mode=_choice(env.get("HARNESS_IAM", base.iam.mode), "HARNESS_IAM",
+                                           IAM_MODES)),
                 allowed_hosts=tuple(normalise_host_pattern(name) for name in
                                     _words(env.get("HARNESS_ALLOWED_HOSTS", ""))),
                 allowed_origins=tuple(normalise_origin(origin) for origin in

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from harness.cli.options import is_loopback, port, positive_int, positive_seconds
 from harness.cli.template_options import add_template_options, deploy_template, print_stack
-from harness.config import EmulatorConfig
+from harness.config import IAM_MODES, EmulatorConfig, IamConfig
 from harness.deploy import Target
 from harness.emulator import Emulator
 from harness.http_guard import normalise_host_pattern, normalise_origin
@@ -55,6 +55,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "visit cannot invoke functions or reset state through your browser; "
                              "execute-api URLs serve every origin, with API Gateway's CORS "
                              "(env HARNESS_ALLOWED_ORIGINS)")
+    parser.add_argument("--iam", choices=IAM_MODES, default=None,
+                        help="on (default): a function's calls with its execution role's "
+                             "credentials need the role's permissions, and API Gateway and the "
+                             "event sources need the function's resource-based policy, as on "
+                             "AWS; all: your own IAM users' and sessions' keys are checked too "
+                             "(other keys act as the account's root); off: nothing is checked "
+                             "(env HARNESS_IAM)")
     add_template_options(parser)
     parser.set_defaults(run=run)
 
@@ -89,6 +96,8 @@ def config_from_args(args: argparse.Namespace,
         lam = replace(lam, account_concurrency=args.account_concurrency)
     if args.function_python is not None:
         lam = replace(lam, python=args.function_python)
+    if args.iam is not None:
+        overrides["iam"] = IamConfig(mode=args.iam)
     overrides["allowed_hosts"] = (*config.allowed_hosts, *args.allow_host)
     overrides["allowed_origins"] = (*config.allowed_origins, *args.allow_origin)
     return config.with_overrides(lambda_=lam, **overrides)

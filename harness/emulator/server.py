@@ -7,7 +7,7 @@ import socket
 import sys
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.clock import Clock
 from harness.config import EmulatorConfig
@@ -21,6 +21,9 @@ from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
 from harness.metrics import Metrics
 from harness.triggers import Triggers
+
+if TYPE_CHECKING:
+    from harness.iam.room import Iam
 
 
 def _moto_app():  # type: ignore[no-untyped-def]
@@ -73,6 +76,8 @@ class Emulator:
         """The harness's time: schedules, retry delays and event ages; tests advance it."""
         self.triggers: Triggers | None = None
         self.metrics: Metrics | None = None
+        self.iam: Iam | None = None
+        """Execution-role credentials and the IAM checks (imported at start: moto's IAM)."""
         self._launcher: ExecutorSelector | None = None
         self._gateway: Any = None  # harness.apigw.gateway.ExecuteApiGateway, once started
         self._url = ""
@@ -91,6 +96,7 @@ class Emulator:
     def start(self) -> Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
+        from harness.iam.room import Iam
 
         guard = self._guard()  # a bad name or origin is refused before anything starts
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -99,8 +105,10 @@ class Emulator:
                            bounds=LogBounds(self.config.log_events_per_stream,
                                             self.config.log_bytes_per_stream,
                                             self.config.log_streams_per_group))
+        iam = self.iam = Iam(self.config.iam)
         self._launcher = ExecutorSelector(lambda: self.url, self.config.lambda_,
-                                          self.config.state_dir)
+                                          self.config.state_dir,
+                                          credentials=iam.credentials_for)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
         app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
@@ -115,6 +123,8 @@ class Emulator:
             self.metrics.close()
             self.lambdas.close()
             self._gateway.close()
+            iam.close()
+            self.iam = None
             raise UsageError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
                 " (is another emulator running? use --port 0 for a free port)") from None
@@ -144,6 +154,8 @@ class Emulator:
             self.metrics.reset()
         if self.lambdas is not None:
             self.lambdas.reset()
+        if self.iam is not None:
+            self.iam.reset()
         self.faults.clear()
         self.ledger.clear()
         reset_moto()
@@ -165,6 +177,9 @@ class Emulator:
             self._gateway.close()  # after the Lambda service: its calls have ended by then
         if self._launcher is not None:
             self._launcher.close()
+        if self.iam is not None:
+            self.iam.close()
+            self.iam = None
         if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._thread.join()

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from harness.container.engine import (
 )
 from harness.errors import AwsError
 from harness.lambda_.environment import RuntimeHandle
-from harness.lambda_.launcher import runtime_environment
+from harness.lambda_.launcher import Credentials, runtime_environment
 from harness.lambda_.opt_dir import OptDirs
 from harness.lambda_.output import BoundedOutput
 from harness.lambda_.spec import FunctionSpec
@@ -56,9 +56,10 @@ OUTPUT_SETTLE_MAX_S = 0.02
 
 
 def container_environment(spec: FunctionSpec, runtime_api: str, env_id: str,
-                          endpoint_url: str) -> dict[str, str]:
+                          endpoint_url: str,
+                          credentials: Mapping[str, str] | None = None) -> dict[str, str]:
     """The runtime's variables without the host's paths; the function's own variables still win."""
-    env = runtime_environment(spec, runtime_api, env_id, endpoint_url)
+    env = runtime_environment(spec, runtime_api, env_id, endpoint_url, credentials)
     own = dict(spec.environment)
     for key in _HOST_ONLY:
         if key not in own:
@@ -247,8 +248,9 @@ class ContainerLauncher:
 
     def __init__(self, endpoint_url: Callable[[], str], zip_image: str | None = None,
                  connect_engine: Callable[[], Any] = connect, *,
-                 state_dir: Path | None = None) -> None:
+                 state_dir: Path | None = None, credentials: Credentials | None = None) -> None:
         self._endpoint_url = endpoint_url
+        self._credentials = credentials
         self._zip_image = zip_image
         self._connect = connect_engine
         self._opt = OptDirs(state_dir or EmulatorConfig().state_dir)
@@ -300,7 +302,9 @@ class ContainerLauncher:
             "memswap_limit": memory,  # no swap, as in Lambda
         }
         options: dict[str, Any] = {
-            "environment": container_environment(spec, runtime_api, env_id, self._endpoint_url()),
+            "environment": container_environment(
+                spec, runtime_api, env_id, self._endpoint_url(),
+                self._credentials(spec) if self._credentials else None),
             "labels": {OWNER_LABEL: self._owner, ENV_LABEL: env_id, FUNCTION_LABEL: spec.name},
             "name": f"harness-{spec.name}-{env_id}",
         }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from harness.config import LambdaConfig
 from harness.lambda_.environment import RuntimeHandle
-from harness.lambda_.launcher import ProcessLauncher
+from harness.lambda_.launcher import Credentials, ProcessLauncher
 from harness.lambda_.spec import FunctionSpec
 
 if TYPE_CHECKING:
@@ -29,12 +29,14 @@ class ExecutorSelector:
     """
 
     def __init__(self, endpoint_url: Callable[[], str], config: LambdaConfig,
-                 state_dir: Path | None = None) -> None:
+                 state_dir: Path | None = None, *,
+                 credentials: Credentials | None = None) -> None:
         self._endpoint_url = endpoint_url
         self._config = config
         self._state_dir = state_dir
+        self._credentials = credentials
         self._process = ProcessLauncher(endpoint_url, config.python, state_dir=state_dir,
-                                        pip_args=config.pip_args)
+                                        pip_args=config.pip_args, credentials=credentials)
         self._container: ContainerLauncher | None = None
         self._lock = threading.Lock()
 
@@ -53,7 +55,8 @@ class ExecutorSelector:
                 from harness.lambda_.container import ContainerLauncher
 
                 self._container = ContainerLauncher(self._endpoint_url, self._config.zip_image,
-                                                    state_dir=self._state_dir)
+                                                    state_dir=self._state_dir,
+                                                    credentials=self._credentials)
             return self._container
 
     def close(self) -> None:

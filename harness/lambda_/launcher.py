@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from harness.lambda_.environment import RuntimeHandle
@@ -14,8 +14,8 @@ from harness.lambda_.process import RuntimeProcess
 from harness.lambda_.spec import FunctionSpec
 from harness.leftovers import ENV_MARKER, env_marker
 
-# Credentials a function sees: the emulator accepts any, real AWS is never reached.
-_FAKE_CREDENTIALS = {
+# Credentials a function sees when IAM is off: the emulator accepts any, real AWS is never reached.
+FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
     "AWS_SESSION_TOKEN": "test",
@@ -24,14 +24,20 @@ _FAKE_CREDENTIALS = {
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
+Credentials = Callable[[FunctionSpec], Mapping[str, str] | None]
+"""The execution role's credentials for a new environment (``harness.iam.Iam.credentials_for``):
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; None for the fake ones."""
+
+
 def runtime_environment(spec: FunctionSpec, runtime_api: str, env_id: str,
-                        endpoint_url: str) -> dict[str, str]:
+                        endpoint_url: str,
+                        credentials: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment variables of a function's runtime, as Lambda documents them.
 
     https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
     """
     env = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
-    env.update(_FAKE_CREDENTIALS)
+    env.update(credentials or FAKE_CREDENTIALS)
     env.update({
         "AWS_LAMBDA_RUNTIME_API": runtime_api,
         "AWS_LAMBDA_FUNCTION_NAME": spec.name,
@@ -80,17 +86,20 @@ class ProcessLauncher:
     """
 
     def __init__(self, endpoint_url: Callable[[], str], python: str | None = None, *,
-                 state_dir: Path | None = None, pip_args: Sequence[str] = ()) -> None:
+                 state_dir: Path | None = None, pip_args: Sequence[str] = (),
+                 credentials: Credentials | None = None) -> None:
         from harness.config import EmulatorConfig
 
         self._endpoint_url = endpoint_url
+        self._credentials = credentials
         self._packages = PackageCache(state_dir or EmulatorConfig().state_dir, python, pip_args)
         self._python = self._packages.python
 
     def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
                on_exit: Callable[[int], None]) -> RuntimeHandle:
         imports = self._packages.imports_for(spec.code_dir)
-        env = runtime_environment(spec, runtime_api, env_id, self._endpoint_url())
+        env = runtime_environment(spec, runtime_api, env_id, self._endpoint_url(),
+                                  self._credentials(spec) if self._credentials else None)
         own = dict(spec.environment).get("PYTHONPATH")
         layers = layer_paths(spec.layer_dirs, self._packages.interpreter().version)
         env["PYTHONPATH"] = os.pathsep.join([*([own] if own else []), spec.code_dir,

@@ -51,6 +51,9 @@ class FunctionSpec:
     """ImageConfig.EntryPoint: overrides the image's ENTRYPOINT when not empty."""
     image_workdir: str = ""
     """ImageConfig.WorkingDirectory: overrides the image's WORKDIR when not empty."""
+    role: str = ""
+    """The execution role's ARN: each environment gets temporary credentials for it, and a new
+    role retires the environments that have the old one's."""
 
     @property
     def log_group(self) -> str:
@@ -74,6 +77,7 @@ def spec_from_moto(fn: Any, version: str) -> FunctionSpec:
         image_uri=(fn.code or {}).get("ImageUri"),
         account_id=fn.account_id,
         region=fn.region,
+        role=str(fn.role or ""),
         **_image_config(fn),
     )
 

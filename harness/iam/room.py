@@ -1,0 +1,145 @@
+"""The emulator's IAM: each execution environment's role credentials, and the check every moto
+request passes (``harness.aws_state.iam_auth``) for calls made with them.
+
+Policies are read from moto at each call, so a ``put_role_policy`` applies to the next call;
+only parsed documents are cached, by their text, which a change replaces.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from harness.aws_state import iam_auth, iam_resources, iam_roles
+from harness.aws_state.iam_auth import ServiceCall
+from harness.config import IamConfig
+from harness.iam.decision import Decision, access_denied_message
+from harness.iam.identity import Identity, authorize
+from harness.iam.policy import Policy, Principal, parse_policy
+from harness.lambda_.spec import FunctionSpec
+
+_OBJECT_READS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
+
+
+class Iam:
+    """Owns the role sessions it minted; ``close()`` takes its check out of moto."""
+
+    def __init__(self, config: IamConfig) -> None:
+        self.config = config
+        self._sessions: dict[str, iam_roles.Credentials] = {}
+        """Access key -> the execution-role session it belongs to."""
+        self._lock = threading.Lock()
+        self._uninstall = lambda: None
+        if config.enabled:
+            iam_roles.install()
+            self._uninstall = iam_auth.install(self)
+
+    # -- credentials ---------------------------------------------------------------------------
+    def credentials_for(self, spec: FunctionSpec) -> Mapping[str, str] | None:
+        """The variables Lambda sets for the function's execution role: temporary credentials
+        from STS AssumeRole, session named after the function. None when IAM is off."""
+        if not self.config.enabled or not spec.role:
+            return None
+        made = iam_roles.assume_role(spec.role, spec.name, spec.region)
+        with self._lock:
+            self._sessions[made.access_key_id] = made
+        return {"AWS_ACCESS_KEY_ID": made.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": made.secret_access_key,
+                "AWS_SESSION_TOKEN": made.session_token}
+
+    # -- the check (harness.aws_state.iam_auth.Authorizer) -------------------------------------
+    def checks(self, access_key: str) -> bool:
+        return access_key in self._sessions or self.config.mode == "all"
+
+    def authorize(self, call: ServiceCall) -> str | None:
+        identity = self._identity(call)
+        if identity is None:  # a key no one was given: the account's root, as LocalStack has it
+            return None
+        decision, action, resource = self._decide(identity, call)
+        if decision.allowed:
+            return None
+        return access_denied_message(identity.arn, action, resource, decision,
+                                     quote_resource=call.service == "s3")
+
+    def _decide(self, identity: Identity,
+                call: ServiceCall) -> tuple[Decision, str, str | None]:
+        if call.service != "s3":
+            return authorize(identity, call.action, call.resource, call.context), call.action, \
+                call.resource
+        name, key = _bucket_and_key(call.resource)
+        found = iam_resources.bucket(call.account_id, name) if name and name != "*" else None
+        if name and name != "*" and found is None:  # S3 answers NoSuchBucket whoever asks
+            return Decision.allow("no such bucket"), call.action, call.resource
+        held = _parsed(found.policy) if found is not None else None
+        decision = authorize(identity, call.action, call.resource, call.context, held)
+        if not (decision.allowed and found is not None and key and call.action in _OBJECT_READS
+                and not found.has_object(key)):
+            return decision, call.action, call.resource
+        # A missing key is NoSuchKey only to who may list the bucket; else 403, as on AWS.
+        bucket_arn = f"arn:aws:s3:::{name}"
+        return authorize(identity, "s3:ListBucket", bucket_arn, call.context, held), \
+            "s3:ListBucket", bucket_arn
+
+    def _identity(self, call: ServiceCall) -> Identity | None:
+        session = self._sessions.get(call.access_key)
+        if session is not None:
+            return _role_identity(session.role_arn, session.session_arn, session.account_id)
+        if self.config.mode != "all":
+            return None
+        user = iam_roles.user_policies(call.account_id, call.access_key)
+        if user is not None:
+            return _identity(user.arn, user, call.account_id, frozenset({user.arn}), "User")
+        theirs = iam_roles.users_session(call.account_id, call.access_key)
+        if theirs is not None:
+            return _role_identity(theirs.role_arn, theirs.session_arn, call.account_id,
+                                  theirs.session_policy)
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every session (moto's STS and IAM are reset with the rest of its state)."""
+        with self._lock:
+            self._sessions.clear()
+
+    def close(self) -> None:
+        self._uninstall()
+        self.reset()
+
+
+def _parsed(document: str | bytes | None) -> Policy | None:
+    return parse_policy(document) if document else None
+
+
+def _bucket_and_key(resource: str | None) -> tuple[str | None, str | None]:
+    if not resource or not resource.startswith("arn:aws:s3:::"):
+        return None, None
+    name, _, key = resource[len("arn:aws:s3:::"):].partition("/")
+    return name, key or None
+
+
+def _role_identity(role_arn: str, session_arn: str, account: str,
+                   session_policy: str | None = None) -> Identity:
+    holder = iam_roles.role_policies(role_arn)
+    if holder is None:  # the role was deleted: nothing speaks for its sessions any more
+        holder = iam_roles.PolicyHolder(role_arn, "AROAUNKNOWN", ())
+    return _identity(session_arn, holder, account, frozenset({session_arn, role_arn}),
+                     "AssumedRole", session_policy, session_arn.rsplit("/", 1)[-1])
+
+
+def _identity(arn: str, holder: iam_roles.PolicyHolder, account: str, names: frozenset[str],
+              kind: str, session_policy: str | None = None, session: str = "") -> Identity:
+    now = time.time()
+    context = {"aws:principalarn": (holder.arn,), "aws:principalaccount": (account,),
+               "aws:principaltype": (kind,),
+               "aws:userid": (f"{holder.unique_id}:{session}" if session else holder.unique_id,),
+               "aws:epochtime": (str(int(now)),),
+               "aws:currenttime": (datetime.fromtimestamp(now, UTC)
+                                   .strftime("%Y-%m-%dT%H:%M:%SZ"),)}
+    if kind == "User":
+        context["aws:username"] = (holder.arn.rsplit("/", 1)[-1],)
+    return Identity(arn=arn, principal=Principal(arns=names, account=account),
+                    policies=tuple(parse_policy(d) for d in holder.documents),
+                    boundary=_parsed(holder.boundary), session_policy=_parsed(session_policy),
+                    context=context)
