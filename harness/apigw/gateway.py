@@ -22,9 +22,11 @@ from harness.apigw import cors, events, http_api, routing, urls
 from harness.config import EmulatorConfig
 from harness.errors import AwsError, TooManyRequestsError
 from harness.http import HttpRequest, HttpResponse
+from harness.iam import may_invoke, refusal_message
 from harness.lambda_.service import InvokeRequest, LambdaService
 
 log = logging.getLogger("harness.apigw")
+PRINCIPAL = "apigateway.amazonaws.com"
 # REST APIs: "50 milliseconds - 29 seconds" by default; HTTP APIs: 30 s at most, the default
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html,
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
@@ -114,6 +116,10 @@ class _Call:
     timeout_s: float
     mapper: Mapper
     answers: _Answers
+    source_arn: str = ""
+    """The execute-api ARN the call is made for, as the function's policy sees it:
+    ``arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}``."""
+    account_id: str = ""
 
 
 class ExecuteApiGateway:
@@ -214,8 +220,10 @@ class ExecuteApiGateway:
             function=_function_from_uri(integration.uri, variables), region=found.region,
             event=event, timeout_s=self._timeout(integration.timeout_in_millis,
                                                  REST_INTEGRATION_TIMEOUT_S),
-            mapper=_rest_mapper(binary_types, request.header("Accept")), answers=_REST),
-            measure)
+            mapper=_rest_mapper(binary_types, request.header("Accept")), answers=_REST,
+            source_arn=_source_arn(found, target.api_id, target.stage,
+                                   f"{request.method}{target.path}"),
+            account_id=found.account_id), measure)
 
     # -- HTTP APIs (apigatewayv2) --------------------------------------------------------------
     def _http_api(self, found: _Api, target: urls.ExecuteApiTarget,
@@ -251,14 +259,32 @@ class ExecuteApiGateway:
             region=found.region, event=event,
             timeout_s=self._timeout(integration.timeout_in_millis,
                                     HTTP_API_INTEGRATION_TIMEOUT_S),
-            mapper=mapper, answers=_HTTP), measure)
+            mapper=mapper, answers=_HTTP,
+            source_arn=_source_arn(found, target.api_id, choice.stage,
+                                   "$default" if match.route_key == http_api.DEFAULT
+                                   else f"{request.method}{choice.path}"),
+            account_id=found.account_id), measure)
         return response if cors_config is None else cors.apply(cors_config, request, response)
 
     # -- the Lambda call -----------------------------------------------------------------------
+    def _may_invoke(self, call: _Call, function: str) -> bool:
+        """Whether the function's resource-based policy lets API Gateway invoke it; when not,
+        AWS answers as when Lambda rejects the call, and its execution log says why."""
+        decision = may_invoke(function, PRINCIPAL, call.source_arn, call.account_id,
+                              region=call.region)
+        if not decision.allowed:
+            log.warning("Execution failed due to configuration error: Invalid permissions on "
+                        "Lambda function: %s", refusal_message(
+                            function, PRINCIPAL, _any_route(call.source_arn), decision,
+                            region=call.region))
+        return decision.allowed
+
     def _call(self, call: _Call, measure: _Measure) -> HttpResponse:
         answers = call.answers
         if call.function is None:
             log.warning("the integration names no Lambda function")
+            return answers.rejected()
+        if self._config.iam.enabled and not self._may_invoke(call, call.function):
             return answers.rejected()
         request = InvokeRequest(function=call.function, payload=json.dumps(call.event).encode(),
                                 region=call.region)
@@ -287,6 +313,16 @@ class ExecuteApiGateway:
             log.warning("malformed Lambda proxy response from %s: %s", call.function,
                         error.message)
             return answers.malformed(error)
+
+
+def _source_arn(found: _Api, api_id: str, stage: str, route: str) -> str:
+    return f"arn:aws:execute-api:{found.region}:{found.account_id}:{api_id}/{stage}/{route}"
+
+
+def _any_route(source_arn: str) -> str:
+    """The source ARN a permission for every stage, method and path of the API names."""
+    api = source_arn.split("/", 1)[0]
+    return f"{api}/*"
 
 
 def _rest_mapper(binary_types: tuple[str, ...], accept: str | None) -> Mapper:

@@ -9,6 +9,7 @@ from harness.aws_state import moto_invoke
 from harness.clock import Clock
 from harness.config import EmulatorConfig
 from harness.errors import AwsError
+from harness.iam import may_invoke, refusal_message
 from harness.lambda_.service import InvokeRequest, LambdaService
 
 log = logging.getLogger("harness.triggers")
@@ -42,8 +43,19 @@ class Triggers:
         """moto's services (SNS today) hand a function an event: an asynchronous invoke."""
         self.invoke_async(delivery.function_arn, delivery.payload, source="moto")
 
-    def invoke_async(self, function: str, payload: bytes, *, source: str) -> bool:
-        """Queue an Event invocation as an AWS service would; False (logged) if refused."""
+    def invoke_async(self, function: str, payload: bytes, *, source: str,
+                     principal: str | None = None, source_arn: str | None = None,
+                     source_account: str | None = None) -> bool:
+        """Queue an Event invocation as an AWS service would; False (logged) if refused.
+
+        With ``principal`` (``s3.amazonaws.com``, ``sns.amazonaws.com``...), the function's
+        resource-based policy must allow it for ``source_arn``/``source_account`` (IAM on)."""
+        if principal is not None and self.config.iam.enabled:
+            decision = may_invoke(function, principal, source_arn, source_account)
+            if not decision.allowed:
+                log.warning("%s could not deliver to %s: %s", source, function,
+                            refusal_message(function, principal, source_arn, decision))
+                return False
         try:
             self.lambdas.invoke(InvokeRequest(function=function, payload=payload,
                                               invocation_type="Event"))

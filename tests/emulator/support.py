@@ -166,6 +166,14 @@ def own_emulator(tmp_path: Path, *, lambda_: LambdaConfig | None = None,
                 lam.delete_function(FunctionName=name)
 
 
+def allow_api(lam: Any, function: str, api_id: str, region: str = "us-east-1") -> None:
+    """Let API Gateway invoke ``function`` for any stage, method and path of ``api_id``: the
+    lambda:InvokeFunction permission AWS requires (the console adds it; SDKs must)."""
+    lam.add_permission(FunctionName=function, StatementId=f"apigateway-{api_id}",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{region}:123456789012:{api_id}/*")
+
+
 def rest_api(apigateway: Any, uri: str, routes: list[tuple[str, str]], *, stage: str = "test",
              variables: dict[str, str] | None = None,
              binary_media_types: list[str] | None = None) -> str:
