@@ -121,26 +121,32 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> None:
 
 def ensure_role(iam: Any, spec: StackSpec) -> str:
     try:
-        return str(iam.get_role(RoleName=spec.role_name)["Role"]["Arn"])
+        arn = str(iam.get_role(RoleName=spec.role_name)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
-        pass
-    role = iam.create_role(RoleName=spec.role_name,
-                           AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))
+        arn = str(iam.create_role(RoleName=spec.role_name,
+                                  AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))["Role"]["Arn"])
+    # Every time: a role made by an older deploy gets today's (narrower) policy.
     iam.put_role_policy(RoleName=spec.role_name, PolicyName="harness-predict",
-                        PolicyDocument=json.dumps(_role_policy(spec.bucket)))
-    return str(role["Role"]["Arn"])
+                        PolicyDocument=json.dumps(_role_policy(spec)))
+    return arn
 
 
-def _role_policy(bucket: str) -> dict[str, Any]:
-    """Read the data bucket and write logs: what AWSLambdaBasicExecutionRole plus S3 read give.
+def _role_policy(spec: StackSpec) -> dict[str, Any]:
+    """Only what the function does: read objects of the data bucket, and write its own logs.
 
-    Inline rather than the managed policy, which emulators do not all carry.
+    s3:ListBucket on the bucket itself is what makes S3 answer a missing key with 404 NoSuchKey
+    (without it AWS answers 403 AccessDenied). Inline rather than AWSLambdaBasicExecutionRole,
+    which would let it write every log group, and which not every emulator carries.
     """
+    log_group = f"arn:aws:logs:{spec.region}:*:log-group:/aws/lambda/{spec.function_name}"
     return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
-         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
-        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream",
-                                       "logs:PutLogEvents"], "Resource": "*"},
+        {"Sid": "ReadFeatures", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{spec.bucket}/*"},
+        {"Sid": "TellMissingKeys", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{spec.bucket}"},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [log_group, f"{log_group}:*"]},
     ]}
 
 
