@@ -18,7 +18,14 @@ from harness.config import EmulatorConfig
 from harness.errors import UsageError
 from tests.cli.conftest import harness_cmd
 from tests.conftest import LOCAL_RUNTIME, build_zip
-from tests.emulator.support import ECHO, function_arn, lambda_uri, raw_request, rest_api
+from tests.emulator.support import (
+    ECHO,
+    allow_api,
+    function_arn,
+    lambda_uri,
+    raw_request,
+    rest_api,
+)
 
 
 class Lines:
@@ -77,6 +84,7 @@ def test_logs_flag_streams_function_logs_and_gateway_warnings(cli_env):
         # Why the gateway answered 502 shows on the console too.
         api_id = rest_api(client("apigateway"), lambda_uri(function_arn("shown")),
                           [("/x", "GET")])
+        allow_api(client("lambda"), "shown", api_id)
         status, _headers, _body = raw_request(
             f"{url}/_aws/execute-api/{api_id}/test/x?mode=malformed")
         assert status == 502

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import LOCAL_RUNTIME, build_zip
 from tests.emulator.support import (
     ECHO,
+    allow_api,
     function_arn,
     json_body,
     lambda_uri,
@@ -63,6 +64,8 @@ def api(harness_client, harness_endpoint, iam_role) -> HttpApi:
         PayloadFormatVersion="2.0")["IntegrationId"]
     v2.create_route(ApiId=bare_id, RouteKey="GET /only", Target=bare_target)
     v2.create_stage(ApiId=bare_id, StageName="prod")
+    allow_api(lam, name, api_id)
+    allow_api(lam, name, bare_id)
     yield HttpApi(harness_endpoint, api_id, bare_id)
     v2.delete_api(ApiId=api_id)
     v2.delete_api(ApiId=bare_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import LOCAL_RUNTIME, build_zip
-from tests.emulator.support import function_arn, json_body, raw_request, unique
+from tests.emulator.support import allow_api, function_arn, json_body, raw_request, unique
 
 APP = "http://app.example"
 # Answers with CORS headers of its own, which a CORS-configured HTTP API must drop.
@@ -58,6 +58,7 @@ def apis(harness_client, harness_endpoint, iam_role):
             PayloadFormatVersion="2.0")["IntegrationId"]
         v2.create_route(ApiId=api_id, RouteKey=route_key, Target=target)
         v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+        allow_api(lam, name, api_id)
         return api_id
 
     made = Apis(harness_endpoint, api("GET /items", CORS), api("$default", CORS),

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from harness.config import GatewayConfig, LambdaConfig
 from tests.emulator.support import (
     ECHO,
+    allow_api,
     function_arn,
     json_body,
     lambda_uri,
@@ -87,6 +88,7 @@ def test_integration_timeout_is_504_and_the_function_runs_on_in_its_environment(
         name = own.create_function({"app.py": GATED}, Timeout=120)
         api_id = rest_api(own.client("apigateway"), lambda_uri(function_arn(name)),
                           [("/work", "GET")])
+        allow_api(own.client("lambda"), name, api_id)
         url = f"{own.url}/_aws/execute-api/{api_id}/test/work"
         # Warm through the Invoke API, which has no integration timeout: a cold start on a busy
         # machine must not eat the gateway's 0.5 s.
@@ -119,6 +121,7 @@ def test_function_timeout_behind_a_rest_api_is_502_not_504(harness_client, harne
     name = create_function({"app.py": ECHO}, Timeout=1)
     api_id = rest_api(harness_client("apigateway"), lambda_uri(function_arn(name)),
                       [("/slow", "GET")])
+    allow_api(harness_client("lambda"), name, api_id)
     status, _headers, raw = raw_request(
         f"{harness_endpoint}/_aws/execute-api/{api_id}/test/slow?mode=sleep&s=1.5")
     assert status == 502
@@ -158,6 +161,7 @@ def test_account_concurrency_limit_throttles_invoke_and_api_gateway(tmp_path):
         # Behind API Gateway a throttle is "the Lambda API rejects the invocation": 500.
         api_id = rest_api(own.client("apigateway"), lambda_uri(function_arn(name)),
                           [("/x", "GET")])
+        allow_api(lam, name, api_id)
         url = f"{own.url}/_aws/execute-api/{api_id}/test/x"
 
         def gated_get(started, gate):

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import LOCAL_RUNTIME, build_zip
 from tests.emulator.support import (
     ECHO,
+    allow_api,
     function_arn,
     json_body,
     lambda_uri,
@@ -44,6 +45,7 @@ def api(harness_client, harness_endpoint, iam_role) -> Api:
     api_id = rest_api(harness_client("apigateway"), uri,
                       [("/items/{id}", "GET"), ("/files/{proxy+}", "ANY")],
                       variables={"fn": name, "color": "blue"}, binary_media_types=[BINARY])
+    allow_api(lam, name, api_id)
     yield Api(f"{harness_endpoint}/_aws/execute-api/{api_id}/test", name)
     lam.delete_function(FunctionName=name)
 

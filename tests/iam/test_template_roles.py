@@ -24,7 +24,7 @@ READER = """
 """
 
 
-def template(bucket: str, logger_policies: str) -> str:
+def template(logger_policies: str) -> str:
     def function(name: str, policies: str) -> str:
         return f"""
   {name}:
@@ -35,7 +35,7 @@ def template(bucket: str, logger_policies: str) -> str:
       Policies: {policies}
       InlineCode: |{READER}"""
 
-    return (f"Transform: AWS::Serverless-2016-10-31\nResources:"
+    return ("Transform: AWS::Serverless-2016-10-31\nResources:"
             + function("Reader", "[AmazonS3ReadOnlyAccess]")
             + function("Logger", logger_policies) + "\n")
 
@@ -46,7 +46,7 @@ def test_sam_roles_get_their_managed_policies_and_updates(harness_client):
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="k", Body=b"v")
     name = stack_name()
-    cfn.create_stack(StackName=name, TemplateBody=template(bucket, "[]"),
+    cfn.create_stack(StackName=name, TemplateBody=template("[]"),
                      Capabilities=["CAPABILITY_IAM"])
     assert status_of(cfn, name) == "CREATE_COMPLETE"
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
@@ -64,7 +64,7 @@ def test_sam_roles_get_their_managed_policies_and_updates(harness_client):
         "AWSLambdaBasicExecutionRole"]
 
     cfn.update_stack(StackName=name, TemplateBody=template(
-        bucket, f"[{{S3ReadPolicy: {{BucketName: {bucket}}}}}]"),
+        f"[{{S3ReadPolicy: {{BucketName: {bucket}}}}}]"),
         Capabilities=["CAPABILITY_IAM"])
     assert status_of(cfn, name) == "UPDATE_COMPLETE"
     assert read("Logger") == "read"

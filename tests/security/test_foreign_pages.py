@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from tests.cli.conftest import harness_cmd
 from tests.conftest import LOCAL_RUNTIME, ROLE, build_zip
-from tests.emulator.support import lambda_uri, raw_request
+from tests.emulator.support import allow_api, lambda_uri, raw_request
 
 ATTACKER_HOST = "rebind.attacker.example"
 EVIL = "http://evil.example"
@@ -334,6 +334,7 @@ def test_execute_api_answers_a_page_of_any_origin_with_the_functions_cors_header
                           uri=lambda_uri(f"arn:aws:lambda:us-east-1:123456789012:function:"
                                          f"{FUNCTION}"))
     apigw.create_deployment(restApiId=api_id, stageName="dev")
+    allow_api(up.client("lambda"), FUNCTION, api_id)
     browser = [("Origin", EVIL), ("Content-Type", "text/plain"), ("Sec-Fetch-Site", "cross-site")]
     runs = up.runs()
     for path, host in ((f"/_aws/execute-api/{api_id}/dev/run", None),

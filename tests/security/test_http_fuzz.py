@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import LOCAL_RUNTIME, build_zip
-from tests.emulator.support import function_arn, lambda_uri, rest_api, unique
+from tests.emulator.support import allow_api, function_arn, lambda_uri, rest_api, unique
 from tests.wire import Response, exchange, parse_one, parse_responses
 
 PATHS = [
@@ -88,6 +88,8 @@ def deployed(harness_target, harness_client, iam_role) -> Iterator[Deployed]:
                                         PayloadFormatVersion="2.0")["IntegrationId"]
     v2.create_route(ApiId=http_id, RouteKey="POST /result", Target=f"integrations/{integration}")
     v2.create_stage(ApiId=http_id, StageName="$default", AutoDeploy=True)
+    for api_id in (rest_id, http_id):
+        allow_api(lam, name, api_id)
     try:
         yield Deployed(port=int(harness_target.url.rsplit(":", 1)[1]),
                        rest_path=f"/_aws/execute-api/{rest_id}/test/result",
