@@ -118,7 +118,10 @@ class _Call:
     answers: _Answers
     source_arn: str = ""
     """The execute-api ARN the call is made for, as the function's policy sees it:
-    ``arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}``."""
+    ``arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}{resource path}``, the path
+    as the resource or route names it (``/items/{id}``; SAM's permissions write ``/items/*``,
+    the console's ``/items/{id}``), or ``{api}/{stage}/$default`` for an HTTP API's $default
+    route."""
     account_id: str = ""
 
 
@@ -222,7 +225,7 @@ class ExecuteApiGateway:
                                                  REST_INTEGRATION_TIMEOUT_S),
             mapper=_rest_mapper(binary_types, request.header("Accept")), answers=_REST,
             source_arn=_source_arn(found, target.api_id, target.stage,
-                                   f"{request.method}{target.path}"),
+                                   f"{request.method}{match.route.path}"),
             account_id=found.account_id), measure)
 
     # -- HTTP APIs (apigatewayv2) --------------------------------------------------------------
@@ -262,7 +265,7 @@ class ExecuteApiGateway:
             mapper=mapper, answers=_HTTP,
             source_arn=_source_arn(found, target.api_id, choice.stage,
                                    "$default" if match.route_key == http_api.DEFAULT
-                                   else f"{request.method}{choice.path}"),
+                                   else f"{request.method}{match.route_path}"),
             account_id=found.account_id), measure)
         return response if cors_config is None else cors.apply(cors_config, request, response)
 

@@ -71,6 +71,21 @@ def test_rest_api_answers_500_without_the_permission_and_200_with_it(
     assert post(harness_endpoint, api_id, "test/predict")[0] == 500
 
 
+def test_the_source_arn_names_the_resource_as_the_console_writes_it(
+        harness_client, harness_endpoint, iam_role):
+    lam = harness_client("lambda")
+    name = echo(lam, iam_role())
+    api_id = rest_api(harness_client("apigateway"), lambda_uri(function_arn(name)),
+                      [("/items/{id}", "GET")])
+    url = f"{harness_endpoint}/_aws/execute-api/{api_id}/test/items/42"
+    assert raw_request(url)[0] == 500
+    lam.add_permission(FunctionName=name, StatementId="console",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/*/GET/items/"
+                                 "{id}")
+    assert raw_request(url)[0] == 200
+
+
 def test_http_api_answers_500_without_the_permission_and_200_with_it(
         harness_client, harness_endpoint, iam_role):
     lam, v2 = harness_client("lambda"), harness_client("apigatewayv2")
