@@ -12,7 +12,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.iam.models import IAMBackend, iam_backends
 from moto.iam.models import Role as MotoRole
 
-from harness.aws_state.cfn_common import Declared, PropertyError, require
+from harness.aws_state.cfn_common import Declared, PropertyError
 from harness.aws_state.iam_roles import PARTITION, ensure_aws_policy
 
 
@@ -58,7 +58,9 @@ class Role(Declared, CloudFormationModel):
         region_name: str, **kwargs: Any,
     ) -> MotoRole:
         properties = cloudformation_json["Properties"]
-        require(properties, "AssumeRolePolicyDocument")
+        if "AssumeRolePolicyDocument" not in properties:
+            raise PropertyError("Properties validation failed: required key(s) "
+                                "[AssumeRolePolicyDocument] not found")
         backend = _backend(account_id)
         role = backend.create_role(
             role_name=properties.get("RoleName", resource_name),
