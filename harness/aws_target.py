@@ -83,7 +83,7 @@ def destroy(target: Target, spec: StackSpec,
     iam = target.client("iam", spec.region)
     with _step(f"delete role {spec.role_name}"):
         _gone_or(lambda: iam.delete_role_policy(RoleName=spec.role_name,
-                                                PolicyName="harness-predict"))
+                                                PolicyName=spec.function_name))
         if _gone_or(lambda: iam.delete_role(RoleName=spec.role_name)):
             progress(f"role {spec.role_name}")
             removed.append(f"IAM role {spec.role_name}")

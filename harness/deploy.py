@@ -42,6 +42,9 @@ class StackSpec:
     extra_env: dict[str, str] = field(default_factory=dict)
     image_uri: str | None = None
     """Deploy the function as PackageType=Image from this image instead of the zip package."""
+    read_buckets: tuple[str, ...] = ()
+    """Buckets besides ``bucket`` whose objects the function's role may read. A bucket the
+    function accepts (ALLOWED_BUCKETS) but its role may not read answers AccessDenied."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,9 @@ def ensure_role(iam: Any, spec: StackSpec) -> str:
     except iam.exceptions.NoSuchEntityException:
         arn = str(iam.create_role(RoleName=spec.role_name,
                                   AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))["Role"]["Arn"])
-    # Every time: a role made by an older deploy gets today's (narrower) policy.
-    iam.put_role_policy(RoleName=spec.role_name, PolicyName="harness-predict",
+    # Every time: a role made by an older deploy gets today's (narrower) policy. Named after
+    # the function: stacks that share a role (the scenarios') each keep their own.
+    iam.put_role_policy(RoleName=spec.role_name, PolicyName=spec.function_name,
                         PolicyDocument=json.dumps(_role_policy(spec)))
     return arn
 
@@ -139,11 +143,12 @@ def _role_policy(spec: StackSpec) -> dict[str, Any]:
     which would let it write every log group, and which not every emulator carries.
     """
     log_group = f"arn:aws:logs:{spec.region}:*:log-group:/aws/lambda/{spec.function_name}"
+    buckets = list(dict.fromkeys([spec.bucket, *spec.read_buckets]))
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ReadFeatures", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": f"arn:aws:s3:::{spec.bucket}/*"},
+         "Resource": [f"arn:aws:s3:::{bucket}/*" for bucket in buckets]},
         {"Sid": "TellMissingKeys", "Effect": "Allow", "Action": "s3:ListBucket",
-         "Resource": f"arn:aws:s3:::{spec.bucket}"},
+         "Resource": [f"arn:aws:s3:::{bucket}" for bucket in buckets]},
         {"Sid": "WriteOwnLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [log_group, f"{log_group}:*"]},

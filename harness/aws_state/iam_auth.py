@@ -138,10 +138,18 @@ def _take_over_bucket_policies() -> None:
     FakeBucket.get_permission = permission  # type: ignore[method-assign]
 
 
+def _header(self: Any, name: str) -> str | None:
+    """A request header, read from the WSGI environ where there is one: werkzeug's header
+    lookup is case-insensitive and slow, and this runs on every request."""
+    environ = getattr(getattr(self, "normalized_request", None), "environ", None)
+    if isinstance(environ, dict):
+        return environ.get("HTTP_" + name.upper().replace("-", "_"))  # type: ignore[no-any-return]
+    return self.headers.get(name)  # type: ignore[no-any-return]
+
+
 def _scope(self: Any) -> tuple[str, str, str] | None:
     """(access key, region, signing name) from the Authorization header or a presigned URL."""
-    headers = self.headers
-    match = _CREDENTIAL.search(headers.get("Authorization") or "")
+    match = _CREDENTIAL.search(_header(self, "Authorization") or "")
     if match is None:
         credential = (self.querystring.get("X-Amz-Credential") or [""])[0]
         match = _CREDENTIAL.search("Credential=" + credential)
@@ -166,7 +174,7 @@ def _service_call(self: Any, scope: tuple[str, str, str], resource: str) -> Serv
     else:
         action = f"{service}:{_action_name(self)}"
         known = resource if resource != "*" else _named_resource(self, service, region, account)
-    token = self.headers.get("X-Amz-Security-Token") or (
+    token = _header(self, "X-Amz-Security-Token") or (
         self.querystring.get("X-Amz-Security-Token") or [None])[0]
     return ServiceCall(access_key, token, service, action, known, account, region, context)
 
@@ -182,7 +190,7 @@ def _context(self: Any, region: str) -> dict[str, tuple[str, ...]]:
     context: dict[str, tuple[str, ...]] = {
         "aws:sourceip": (str(source_ip),), "aws:securetransport": ("false",),
         "aws:requestedregion": (region,)}
-    agent = self.headers.get("User-Agent")
+    agent = _header(self, "User-Agent")
     if agent:
         context["aws:useragent"] = (agent,)
     return context

@@ -3,8 +3,11 @@ evaluates) and a function's policy (what AddPermission and AWS::Lambda::Permissi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+from harness.aws_state.backends import existing
 
 PARTITION = "aws"
 # moto's Lambda and S3 models are imported where they are read: importing them costs seconds
@@ -33,7 +36,7 @@ def bucket(account_id: str, name: str) -> Bucket | None:
     from moto.s3.models import s3_backends
 
     try:
-        found = s3_backends[account_id][PARTITION].buckets.get(name)
+        found = existing(s3_backends, account_id, PARTITION).buckets.get(name)
         owner = account_id
         if found is None and name in s3_backends.bucket_accounts:
             _partition, owner = s3_backends.bucket_accounts[name]
@@ -52,8 +55,9 @@ class FunctionPolicy:
     function_name: str
     function_arn: str
     """Unqualified."""
-    document: dict[str, Any] | None
-    """None when the function has no policy (no permission was ever added)."""
+    document: str | None
+    """The policy's JSON text (what GetPolicy answers); None when the function has none (no
+    permission was ever added). Text, so that its parse is cached by it."""
 
 
 def function_policy(function: str, region: str, account_id: str,
@@ -63,13 +67,30 @@ def function_policy(function: str, region: str, account_id: str,
     from moto.awslambda.models import lambda_backends
 
     try:
-        backend = lambda_backends[account_id][region]
-        fn = backend.get_function(function, qualifier)
+        fn = existing(lambda_backends, account_id, region).get_function(function, qualifier)
     except Exception:  # noqa: BLE001 - moto's several "not found" errors, an unknown region
         return None
-    statements = [_as_aws_stores_it(s) for s in list(fn.policy.statements)]
-    document = {"Version": "2012-10-17", "Statement": statements} if statements else None
-    return FunctionPolicy(fn.function_name, fn.function_arn, document)
+    return FunctionPolicy(fn.function_name, fn.function_arn, _policy_text(fn.policy))
+
+
+_texts: dict[tuple[object, ...], str | None] = {}
+
+
+def _policy_text(policy: Any) -> str | None:
+    """The policy's JSON, made again only when its statements changed: moto's AddPermission
+    appends a new statement and changes the revision, RemovePermission drops one; neither
+    changes a statement in place. (API Gateway reads the policy before every call.)"""
+    statements = list(policy.statements)
+    key = (id(policy), policy.revision, *map(id, statements))
+    found = _texts.get(key, False)
+    if found is not False:
+        return found  # type: ignore[return-value]
+    if len(_texts) >= 1024:
+        _texts.clear()
+    text = json.dumps({"Version": "2012-10-17", "Statement": [
+        _as_aws_stores_it(s) for s in statements]}) if statements else None
+    _texts[key] = text
+    return text
 
 
 def _as_aws_stores_it(statement: dict[str, Any]) -> dict[str, Any]:

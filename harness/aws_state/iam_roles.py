@@ -18,6 +18,8 @@ from typing import Any
 from moto.iam.models import AWSManagedPolicy, IAMBackend, iam_backends
 from moto.sts.models import sts_backends
 
+from harness.aws_state.backends import existing
+
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
 PARTITION = "aws"
 _lock = threading.Lock()
@@ -64,7 +66,7 @@ class UsersSession:
 
 
 def _backend(account_id: str) -> IAMBackend:
-    return iam_backends[account_id][PARTITION]
+    return existing(iam_backends, account_id, PARTITION)  # type: ignore[no-any-return]
 
 
 @cache
@@ -136,7 +138,9 @@ def role_policies(role_arn: str) -> PolicyHolder | None:
         backend = _backend(account)
     except KeyError:
         return None
-    role = next((r for r in list(backend.roles.values()) if r.arn == role_arn), None)
+    name = role_arn.rsplit("/", 1)[-1]
+    role = next((r for r in list(backend.roles.values())
+                 if r.name == name and r.arn == role_arn), None)
     if role is None:
         return None
     documents = (*(_text(d) for d in list(role.policies.values())),

@@ -9,6 +9,7 @@ the caller's: ``EmulatorConfig.iam.enabled``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from harness.aws_state.iam_resources import function_policy
 from harness.config import DEFAULT_ACCOUNT_ID
@@ -57,6 +58,12 @@ def _target(function: FunctionSpec | str,
     if isinstance(function, FunctionSpec):
         qualifier = None if function.version == "$LATEST" else function.version
         return function.name, qualifier, function.region, function.account_id
+    return _named(function, region)
+
+
+@lru_cache(maxsize=1024)
+def _named(function: str, region: str | None) -> tuple[str, str | None, str, str]:
+    # Cached: the name's pattern is long, and API Gateway asks before every call.
     try:
         named = parse_function_name(function)
     except AwsError:

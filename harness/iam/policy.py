@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from harness.iam.conditions import Context, condition_holds, glob_matches, substitute
+from harness.iam.conditions import Context, condition_holds, glob, glob_matches, substitute
 
 log = logging.getLogger("harness.iam")
 
@@ -64,6 +65,12 @@ class Statement:
     """None when the statement has neither Resource nor NotResource (a Lambda permission's
     resource is its function's own)."""
     not_resource: bool
+    action_match: re.Pattern[str] | None
+    """``actions`` compiled into one pattern; None when one of them is ``*``."""
+    resource_match: re.Pattern[str] | None
+    """The ``resources`` without policy variables, compiled into one; None when one is ``*``."""
+    resource_variables: tuple[str, ...]
+    """The ``resources`` with policy variables (``${aws:username}``): filled in per request."""
     principal: Any
     """The Principal (or NotPrincipal) element as written; None in identity-based policies."""
     not_principal: bool
@@ -112,16 +119,31 @@ def _conditions(element: Any) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
                  for key, raw in keys.items())
 
 
-def _statement(raw: Mapping[str, Any]) -> Statement:
+def _one_pattern(globs: tuple[str, ...], ignore_case: bool) -> re.Pattern[str] | None:
+    """Any of ``globs`` as one compiled pattern (matching is the request's hot path)."""
+    if "*" in globs:
+        return None
+    joined = "|".join(f"(?:{glob(g).pattern})" for g in globs) or "(?!)"
+    return re.compile(joined, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def _statement(raw: Mapping[str, Any], variables: bool) -> Statement:
     effect = Effect(raw["Effect"])
     has_resource = "Resource" in raw or "NotResource" in raw
+    actions = _strings(raw.get("Action", raw.get("NotAction")))
+    resources = _strings(raw.get("Resource", raw.get("NotResource"))) if has_resource else None
+    filled = tuple(r for r in resources or () if variables and "${" in r)
     return Statement(
         sid=str(raw["Sid"]) if raw.get("Sid") is not None else None,
         effect=effect,
-        actions=_strings(raw.get("Action", raw.get("NotAction"))),
+        actions=actions,
         not_action="Action" not in raw,
-        resources=_strings(raw.get("Resource", raw.get("NotResource"))) if has_resource else None,
+        resources=resources,
         not_resource="Resource" not in raw and "NotResource" in raw,
+        action_match=_one_pattern(actions, ignore_case=True),
+        resource_match=_one_pattern(tuple(r for r in resources or () if r not in filled),
+                                    ignore_case=False),
+        resource_variables=filled,
         principal=raw.get("Principal", raw.get("NotPrincipal")),
         not_principal="Principal" not in raw and "NotPrincipal" in raw,
         conditions=_conditions(raw.get("Condition")),
@@ -149,14 +171,15 @@ def _parse_text(text: str) -> Policy:
 
 def _parse(document: Mapping[str, Any]) -> Policy:
     raw = document.get("Statement", [])
+    variables = document.get("Version") != "2008-10-17"
     statements = []
     for item in raw if isinstance(raw, list) else [raw]:
         try:
-            statements.append(_statement(item))
+            statements.append(_statement(item, variables))
         except (KeyError, ValueError, TypeError, AttributeError) as error:
             log.warning("a policy statement that is not well formed is ignored (%s): %r",
                         error, item)
-    return Policy(tuple(statements), variables=document.get("Version") != "2008-10-17")
+    return Policy(tuple(statements), variables=variables)
 
 
 def evaluate(policy: Policy, request: Request) -> Outcome:
@@ -166,7 +189,7 @@ def evaluate(policy: Policy, request: Request) -> Outcome:
         if not _action_matches(statement, request.action):
             continue
         through = _principal_matches(statement, request.principal)
-        if through is None or not _resource_matches(statement, request, policy.variables):
+        if through is None or not _resource_matches(statement, request):
             continue
         if not all(condition_holds(op, key, values, request.context)
                    for op, key, values in statement.conditions):
@@ -179,23 +202,27 @@ def evaluate(policy: Policy, request: Request) -> Outcome:
 
 
 def _action_matches(statement: Statement, action: str) -> bool:
-    hit = any(glob_matches(pattern, action, ignore_case=True) for pattern in statement.actions)
+    pattern = statement.action_match
+    hit = pattern is None or pattern.fullmatch(action) is not None
     return hit != statement.not_action
 
 
-def _resource_matches(statement: Statement, request: Request, variables: bool) -> bool:
+def _resource_matches(statement: Statement, request: Request) -> bool:
     if statement.resources is None:
         return True
-    if request.resource is None:  # unknown: lenient (see the module's docstring)
+    resource = request.resource
+    if resource is None:  # unknown: lenient (see the module's docstring)
         if statement.effect is Effect.ALLOW:
             return True
         return not statement.not_resource and "*" in statement.resources
-    hit = False
-    for pattern in statement.resources:
-        filled = substitute(pattern, request.context) if variables else pattern
-        if filled is not None and glob_matches(filled, request.resource):
-            hit = True
-            break
+    pattern = statement.resource_match
+    hit = pattern is None or pattern.fullmatch(resource) is not None
+    if not hit:
+        for each in statement.resource_variables:
+            filled = substitute(each, request.context)
+            if filled is not None and glob_matches(filled, resource):
+                hit = True
+                break
     return hit != statement.not_resource
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from harness.iam.decision import Decision
@@ -22,6 +23,7 @@ INVOKE_FUNCTION_URL = "lambda:InvokeFunctionUrl"
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
+@lru_cache(maxsize=256)
 def caller(principal: str) -> Principal:
     """The Principal a service name, an account id or an ARN stands for; ``*`` for anyone."""
     if principal == "*":
@@ -40,10 +42,28 @@ def decide_invoke(policy: str | Mapping[str, Any] | None, *, function_arn: str, 
                   context: Mapping[str, str] | None = None) -> Decision:
     """Whether ``principal`` may call ``action`` on ``function_arn`` (as invoked: qualified when
     a version or alias is), given the function's policy document (None: it has none)."""
+    if policy is None or isinstance(policy, str):  # remembered: API Gateway asks every call
+        return _decided(policy, function_arn, principal, source_arn, source_account, action,
+                        tuple(sorted((context or {}).items())))
+    return _decide(policy, function_arn, principal, source_arn, source_account, action,
+                   dict(context or {}))
+
+
+@lru_cache(maxsize=1024)
+def _decided(policy: str | None, function_arn: str, principal: str, source_arn: str | None,
+             source_account: str | None, action: str,
+             context: tuple[tuple[str, str], ...]) -> Decision:
+    return _decide(policy, function_arn, principal, source_arn, source_account, action,
+                   dict(context))
+
+
+def _decide(policy: str | Mapping[str, Any] | None, function_arn: str, principal: str,
+            source_arn: str | None, source_account: str | None, action: str,
+            context: Mapping[str, str]) -> Decision:
     who = f"{principal} calling {action}" + (f" for {source_arn}" if source_arn else "")
     if not policy:
         return Decision.deny(f"the function has no resource-based policy, so {who} is refused")
-    keys: dict[str, tuple[str, ...]] = {k.lower(): (v,) for k, v in (context or {}).items()}
+    keys: dict[str, tuple[str, ...]] = {k.lower(): (v,) for k, v in context.items()}
     if source_arn:
         keys["aws:sourcearn"] = (source_arn,)
     if source_account:

@@ -96,7 +96,7 @@ def _stack(data: Any, path: str, line: int | None) -> StackSpec:
                      memory_mb=int(data.get("memory_mb", base.memory_mb)),
                      timeout_s=int(data.get("timeout_s", base.timeout_s)),
                      allow_pickle_features=bool(data.get("allow_pickle_features", False)),
-                     extra_env=env)
+                     extra_env=env, read_buckets=tuple(data.get("readable_buckets") or ()))
 
 
 def _env_text(value: Any) -> str:

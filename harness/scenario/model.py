@@ -48,7 +48,9 @@ class StackRequest:
     """None: a bucket named after the stack."""
     allow_pickle_features: bool = False
     allowed_buckets: tuple[str, ...] = ()
-    """Buckets the function may read besides the stack's own."""
+    """Buckets the function accepts besides the stack's own (ALLOWED_BUCKETS)."""
+    readable_buckets: tuple[str, ...] = ()
+    """Buckets besides the stack's own whose objects the function's role may read."""
     memory_mb: int = 512
     timeout_s: int = 30
     env: tuple[tuple[str, str], ...] = ()

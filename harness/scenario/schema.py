@@ -326,6 +326,8 @@ STACK = Obj({
     "bucket": Field(STRING),
     "allow_pickle_features": Field(BOOL),
     "allowed_buckets": Field(ListOf(STRING)),
+    "readable_buckets": Field(ListOf(STRING), doc="buckets besides the stack's whose objects "
+                              "the function's role may read (IAM)"),
     "memory_mb": Field(Scalar("an integer", (int,), minimum=128, maximum=10240)),
     "timeout_s": Field(Scalar("an integer", (int,), minimum=1, maximum=900)),
     "env": Field(MapOf(Scalar("a string or number", (str, int, float, bool)))),

@@ -221,7 +221,8 @@ def stack_spec(request: StackRequest, key: str) -> StackSpec:
                      role_name="harness-scenario-role", api_name=name, handler=handler,
                      memory_mb=request.memory_mb, timeout_s=request.timeout_s,
                      allow_pickle_features=request.allow_pickle_features,
-                     extra_env={"ALLOWED_BUCKETS": allowed, **dict(request.env)})
+                     extra_env={"ALLOWED_BUCKETS": allowed, **dict(request.env)},
+                     read_buckets=request.readable_buckets)
 
 
 def _stack_key(request: StackRequest, package: Package) -> str:
