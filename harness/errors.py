@@ -5,6 +5,7 @@
     │   └── ScenarioError           a scenario file is wrong; names the file and line
     ├── DeployError                 the stack could not be deployed
     └── AwsError                    serialised to the caller as AWS serialises it
+        ├── AccessDeniedError       403 AccessDeniedException (IAM refused the caller)
         ├── ResourceNotFoundError   404 ResourceNotFoundException
         ├── InvalidParameterError   400 InvalidParameterValueException
         ├── InvalidRequestContentError 400 InvalidRequestContentException
@@ -65,6 +66,12 @@ class AwsError(HarnessError):
         if status is not None:
             self.status = status
         self.reason = reason
+
+
+class AccessDeniedError(AwsError):
+    code = "AccessDeniedException"
+    status = 403
+    error_type = "User"
 
 
 class ResourceNotFoundError(AwsError):

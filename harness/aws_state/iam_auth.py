@@ -138,6 +138,12 @@ def _take_over_bucket_policies() -> None:
     FakeBucket.get_permission = permission  # type: ignore[method-assign]
 
 
+def credential_scope(authorization: str) -> tuple[str, str, str] | None:
+    """(access key, region, signing name) of a SigV4 Authorization header."""
+    match = _CREDENTIAL.search(authorization)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
 def _header(self: Any, name: str) -> str | None:
     """A request header, read from the WSGI environ where there is one: werkzeug's header
     lookup is case-insensitive and slow, and this runs on every request."""

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from harness.clock import Clock
@@ -14,7 +15,7 @@ from harness.emulator.errors import lambda_error_response
 from harness.emulator.lambda_routes import handle_invoke, match_invoke
 from harness.emulator.openapi import OPENAPI_PATH, emulator_openapi
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
-from harness.errors import AwsError, UsageError
+from harness.errors import AccessDeniedError, AwsError, UsageError
 from harness.faults import FaultInjector, parse_rules
 from harness.faults import s3 as s3_faults
 from harness.http import HttpResponse
@@ -46,6 +47,13 @@ def refusal_response(refused: Refusal, environ: WsgiEnviron) -> HttpResponse:
     return HttpResponse(refused.status, (("Content-Type", "application/xml"),), body.encode())
 
 
+class InvokeGuard(Protocol):
+    """What the app needs from IAM (harness.iam.room.Iam) to check an Invoke."""
+
+    def refuse_invoke(self, authorization: str, function: str, qualifier: str | None,
+                      region: str | None, source_ip: str = "127.0.0.1") -> str | None: ...
+
+
 class ExecuteApi(Protocol):
     """What the app needs from the API Gateway data plane (see harness.apigw.gateway)."""
 
@@ -59,8 +67,9 @@ class EmulatorApp:
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], lambdas: LambdaService,
                  execute_api: ExecuteApi, on_reset: Callable[[], None],
                  faults: FaultInjector | None = None, guard: RequestGuard | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, iam: InvokeGuard | None = None) -> None:
         self._moto = moto_app
+        self._iam = iam
         self._clock = clock or Clock()
         self._guard = guard or RequestGuard()
         self._faults = faults or FaultInjector()
@@ -198,6 +207,12 @@ class EmulatorApp:
         except AwsError as error:
             return send(lambda_error_response(error), start_response)
         request = to_request(environ, body)
+        if self._iam is not None:
+            qualifier = parse_qs(request.query_string).get("Qualifier", [None])[0]
+            refused = self._iam.refuse_invoke(environ.get("HTTP_AUTHORIZATION", ""), function,
+                                              qualifier, region_of(environ), request.source_ip)
+            if refused is not None:
+                return send(lambda_error_response(AccessDeniedError(refused)), start_response)
         return send(handle_invoke(self._lambdas, request, function, region_of(environ)),
                     start_response)
 

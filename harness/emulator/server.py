@@ -113,7 +113,8 @@ class Emulator:
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
         app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
                                             self.reset, faults=self.faults,
-                                            guard=guard, clock=self.clock), self.ledger)
+                                            guard=guard, clock=self.clock, iam=iam),
+                                self.ledger)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
         self.metrics = Metrics(self.lambdas, self.clock, self._gateway)
         try:

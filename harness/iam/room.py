@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 
 from harness.aws_state import iam_auth, iam_resources, iam_roles
 from harness.aws_state.iam_auth import ServiceCall
-from harness.config import IamConfig
+from harness.config import DEFAULT_ACCOUNT_ID, IamConfig
+from harness.errors import AwsError
 from harness.iam.conditions import Context
 from harness.iam.decision import Decision, access_denied_message
 from harness.iam.identity import Identity, authorize
 from harness.iam.policy import Policy, Principal, parse_policy
+from harness.lambda_.invoke_params import parse_function_name
 from harness.lambda_.spec import FunctionSpec
 
 _OBJECT_READS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
@@ -126,6 +128,28 @@ class Iam:
         memo: _Memo = {}
         self._identities[access_key] = (key, made, memo)
         return made, memo
+
+    def refuse_invoke(self, authorization: str, function: str, qualifier: str | None,
+                      region: str | None, source_ip: str = "127.0.0.1") -> str | None:
+        """Invoke is served by the harness, not moto: the same check, for lambda:InvokeFunction
+        on the function as named. AccessDenied's message, or None to go ahead."""
+        scope = iam_auth.credential_scope(authorization)
+        if scope is None or not self.checks(scope[0]):
+            return None
+        try:
+            named = parse_function_name(function)
+        except AwsError:
+            return None  # Invoke answers the malformed name itself
+        where = named.region or region or scope[1]
+        account = named.account or DEFAULT_ACCOUNT_ID
+        qualifier = named.qualifier or qualifier
+        arn = f"arn:aws:lambda:{where}:{account}:function:{named.name}"
+        context: dict[str, tuple[str, ...]] = {
+            "aws:sourceip": (source_ip,), "aws:securetransport": ("false",),
+            "aws:requestedregion": (where,)}
+        return self.authorize(ServiceCall(
+            scope[0], None, "lambda", "lambda:InvokeFunction",
+            f"{arn}:{qualifier}" if qualifier else arn, account, where, context))
 
     # -- lifecycle -----------------------------------------------------------------------------
     def reset(self) -> None:

@@ -194,3 +194,20 @@ def test_iam_off_gives_functions_fixed_credentials_and_checks_nothing(tmp_path: 
         own.created.append(function)
         seen = call(lam, function, "s3", "get_object", Bucket=bucket, Key="k")
         assert seen == {"ok": True, "result": {"body": "v"}, "key": "test"}
+
+
+def test_invoking_another_function_needs_lambda_invoke_function(harness_client, create_function):
+    # Invoke is the harness's own route, not moto's: it is checked the same way.
+    lam, iam = harness_client("lambda"), harness_client("iam")
+    role = unique("role")
+    function = make_caller(lam, make_role(iam, role))
+    target = create_function()
+    target_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{target}"
+    seen = call(lam, function, "lambda", "invoke", FunctionName=target, Payload="{}")
+    assert (seen["status"], seen["code"]) == (403, "AccessDeniedException")
+    assert seen["message"] == denied_message(role, function, "lambda:InvokeFunction",
+                                             target_arn, quote=False)
+    iam.put_role_policy(RoleName=role, PolicyName="fan-out", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": target_arn}))
+    seen = call(lam, function, "lambda", "invoke", FunctionName=target, Payload="{}")
+    assert seen["ok"] and seen["result"]["StatusCode"] == 200
