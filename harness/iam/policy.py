@@ -78,11 +78,16 @@ class Statement:
     """(operator, key, values) triples."""
 
 
+TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime"})
+
+
 @dataclass(frozen=True)
 class Policy:
     statements: tuple[Statement, ...]
     variables: bool = True
     """Version 2012-10-17: ``${...}`` is a policy variable (in 2008-10-17 it is literal)."""
+    uses_time: bool = False
+    """Whether a condition reads the time: only then does the clock enter a decision."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +184,9 @@ def _parse(document: Mapping[str, Any]) -> Policy:
         except (KeyError, ValueError, TypeError, AttributeError) as error:
             log.warning("a policy statement that is not well formed is ignored (%s): %r",
                         error, item)
-    return Policy(tuple(statements), variables=variables)
+    uses_time = any(key.lower() in TIME_KEYS for statement in statements
+                    for _op, key, _values in statement.conditions)
+    return Policy(tuple(statements), variables=variables, uses_time=uses_time)
 
 
 def evaluate(policy: Policy, request: Request) -> Outcome:

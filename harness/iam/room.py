@@ -28,8 +28,8 @@ _OBJECT_READS = frozenset({"s3:GetObject", "s3:GetObjectVersion"})
 _MEMO_SIZE = 1024
 _Memo = dict[tuple[object, ...], Decision]
 """(action, resource, the resource's policy text, the request's context) -> decision, for one
-identity: evaluation is a pure function of them (aws:CurrentTime, in the context, changes the
-key every second)."""
+identity: evaluation is a pure function of them (the time is in the context when a policy
+reads it, so then the key changes every second)."""
 
 
 class Iam:
@@ -70,8 +70,7 @@ class Iam:
         if found is None:  # a key no one was given: the account's root, as LocalStack has it
             return None
         identity, memo = found
-        context = {**call.context, **_clock_keys()}
-        decision, action, resource = self._decide(identity, memo, call, context)
+        decision, action, resource = self._decide(identity, memo, call, call.context)
         if decision.allowed:
             return None
         return access_denied_message(identity.arn, action, resource, decision,
@@ -169,15 +168,20 @@ def _parsed(document: str | bytes | None) -> Policy | None:
 
 def _authorize(identity: Identity, memo: _Memo | None, action: str, resource: str | None,
                context: Context, held: str | bytes | None) -> Decision:
-    """``authorize`` with the resource's policy as text, remembered in ``memo``."""
+    """``authorize`` with the resource's policy as text, remembered in ``memo``; the time
+    joins the context (and the memo's key) only when a policy's condition reads it."""
+    policy = _parsed(held)
+    if any(p.uses_time for p in (*identity.policies, identity.boundary,
+                                 identity.session_policy, policy) if p is not None):
+        context = {**context, **_clock_keys()}
     if memo is None:
-        return authorize(identity, action, resource, context, _parsed(held))
+        return authorize(identity, action, resource, context, policy)
     key = (action, resource, held, tuple(context.items()))
     decision = memo.get(key)
     if decision is None:
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
-        decision = memo[key] = authorize(identity, action, resource, context, _parsed(held))
+        decision = memo[key] = authorize(identity, action, resource, context, policy)
     return decision
 
 

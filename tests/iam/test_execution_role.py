@@ -211,3 +211,18 @@ def test_invoking_another_function_needs_lambda_invoke_function(harness_client, 
         {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": target_arn}))
     seen = call(lam, function, "lambda", "invoke", FunctionName=target, Payload="{}")
     assert seen["ok"] and seen["result"]["StatusCode"] == 200
+
+
+def test_conditions_read_the_request_and_the_time(harness_client, bucket):
+    lam, iam = harness_client("lambda"), harness_client("iam")
+    role = unique("role")
+    function = make_caller(lam, make_role(iam, role, policy(
+        {**read_statement(bucket),
+         "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"},
+                       "IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}})))
+    assert call(lam, function, "s3", "get_object", Bucket=bucket, Key="features.csv")["ok"]
+    iam.put_role_policy(RoleName=role, PolicyName="p0", PolicyDocument=policy(
+        {**read_statement(bucket),
+         "Condition": {"DateLessThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}}}))
+    assert call(lam, function, "s3", "get_object", Bucket=bucket, Key="features.csv")[
+        "code"] == "AccessDenied"

@@ -167,3 +167,13 @@ def test_a_malformed_statement_is_left_out_not_fatal():
     assert parse_policy("not json").statements == ()
     request = Request("s3:GetObject", OBJECT, {})
     assert evaluate(parsed, request).effect is Effect.ALLOW
+
+
+def test_a_condition_on_the_time():
+    identity = role(policy(allow("s3:GetObject", Condition={
+        "DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}})))
+    assert identity.policies[0].uses_time
+    now = {"aws:currenttime": ("2024-01-01T00:00:00Z",)}
+    assert not authorize(identity, "s3:GetObject", OBJECT, now).allowed
+    assert authorize(identity, "s3:GetObject", OBJECT,
+                     {"aws:currenttime": ("2019-06-01T00:00:00Z",)}).allowed
