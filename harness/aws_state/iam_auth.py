@@ -3,13 +3,14 @@
 the harness's IAM checks (``harness.iam``) about the calls they care for, and a refusal is
 answered as the called service answers AccessDenied, in its own protocol.
 
-moto's own check is not used while an authorizer is installed: it verifies signatures, which
+moto's own check is not used for the calls the authorizer checks: it verifies signatures, which
 fails for Lambda and API Gateway requests without a body even for an admin, and it reads no
-bucket policy. No signature is verified here; which credentials made the call is read from the
-request, as moto reads it. moto's S3 does apply a bucket policy's Deny to object requests, before
-this point and with an empty 403: for a checked caller that is left to the authorizer, which
-answers with AWS's message. The hooks are process-wide (moto's state is): the emulator started
-last decides, and with none running moto's own behaviour is back.
+bucket policy. Every other call gets moto's own behaviour, as before. No signature is verified
+here; which credentials made the call is read from the request, as moto reads it. moto's S3
+does apply a bucket policy's Deny to object requests, before this point and with an empty 403:
+for a checked caller that is left to the authorizer, which answers with AWS's message. The hooks
+are process-wide (moto's state is): the emulator started last decides, and with none running
+moto's own behaviour is back.
 """
 
 from __future__ import annotations
@@ -102,12 +103,12 @@ def install(authorizer: Authorizer) -> Callable[[], None]:
 def _authenticate_and_authorize_action(self: Any, iam_request_cls: type,
                                        resource: str = "*") -> None:
     authorizer = _authorizers[-1] if _authorizers else None
-    if authorizer is None:
+    scope = _scope(self) if authorizer is not None else None
+    if authorizer is None or scope is None or not authorizer.checks(scope[0]):
+        # Not the harness's to check: moto's own behaviour (which checks nothing unless its
+        # INITIAL_NO_AUTH_ACTION_COUNT is set, as a moto server in the same process may have).
         assert _original is not None
         _original(self, iam_request_cls, resource)
-        return
-    scope = _scope(self)
-    if scope is None or not authorizer.checks(scope[0]):
         return
     call = _service_call(self, scope, resource)
     message = authorizer.authorize(call)

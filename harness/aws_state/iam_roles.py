@@ -164,6 +164,15 @@ def user_policies(account_id: str, access_key_id: str) -> PolicyHolder | None:
                         _managed(backend, getattr(user, "permissions_boundary_arn", None)))
 
 
+def known_key(access_key_id: str) -> bool:
+    """Whether IAM holds the key, in any account: a user's, or an STS session's."""
+    for regions in list(dict.values(iam_backends)):
+        backend = dict.get(regions, PARTITION)
+        if backend is not None and access_key_id in backend.access_keys:
+            return True
+    return False
+
+
 def users_session(account_id: str, access_key_id: str) -> UsersSession | None:
     """A session some caller made with STS AssumeRole, found by its access key."""
     found = sts_backends[account_id][PARTITION].get_assumed_role_from_access_key(access_key_id)

@@ -63,11 +63,14 @@ class Iam:
 
     # -- the check (harness.aws_state.iam_auth.Authorizer) -------------------------------------
     def checks(self, access_key: str) -> bool:
-        return access_key in self._sessions or self.config.mode == "all"
+        """The execution roles' sessions; with "all", any key IAM holds. Other keys are
+        served as moto serves them (as the account's root, as LocalStack has them)."""
+        return access_key in self._sessions or (
+            self.config.mode == "all" and iam_roles.known_key(access_key))
 
     def authorize(self, call: ServiceCall) -> str | None:
         found = self._identity(call)
-        if found is None:  # a key no one was given: the account's root, as LocalStack has it
+        if found is None:  # a key IAM no longer holds (its user was deleted): as moto serves it
             return None
         identity, memo = found
         decision, action, resource = self._decide(identity, memo, call, call.context)
