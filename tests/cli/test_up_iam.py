@@ -12,7 +12,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import pytest
 
+from harness.cli.main import build_parser
+from harness.cli.up import config_from_args
+from harness.config import EmulatorConfig
+from harness.errors import UsageError
 from tests.cli.conftest import harness_cmd
 from tests.emulator.support import function_arn, json_body, lambda_uri, raw_request, rest_api
 from tests.iam.support import call, denied_message, make_caller, make_role, policy, unique
@@ -104,3 +109,14 @@ def test_up_with_iam_off_serves_what_it_served_before(cli_env):
         assert post(url, api_id) == (200, "called")
         assert json.loads(aws["lambda"].invoke(FunctionName=function, Payload=json.dumps(
             {"service": "sts", "call": "get_caller_identity"}).encode())["Payload"].read())["ok"]
+
+
+def test_the_iam_mode_from_the_environment_and_the_command_line():
+    def parse(*argv: str):
+        return build_parser().parse_args(["up", *argv])
+
+    assert config_from_args(parse(), {}).iam.mode == "on"
+    assert config_from_args(parse(), {"HARNESS_IAM": "off"}).iam.mode == "off"
+    assert config_from_args(parse("--iam", "all"), {"HARNESS_IAM": "off"}).iam.mode == "all"
+    with pytest.raises(UsageError, match="HARNESS_IAM='maybe' is not one of on, all, off"):
+        EmulatorConfig.from_env({"HARNESS_IAM": "maybe"})
