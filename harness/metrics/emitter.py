@@ -11,6 +11,7 @@ from harness.lambda_.environment import InvokeRecord
 from harness.lambda_.service import LambdaService
 from harness.lambda_.spec import FunctionSpec
 from harness.metrics import apigw_metrics, lambda_metrics
+from harness.metrics.alarm_engine import AlarmEngine
 from harness.metrics.lambda_metrics import Point
 from harness.metrics.store import MetricStore, SeriesKey
 
@@ -30,6 +31,8 @@ class Metrics:
         if gateway is not None:
             gateway.add_listener(self._answered)
         self._uninstall = cloudwatch_metrics.install(self.store)
+        self.alarms = AlarmEngine(self.store, clock)
+        self.alarms.start()
 
     def put(self, account: str, region: str, namespace: str, points: list[Point]) -> None:
         at = self._clock.now()
@@ -53,8 +56,10 @@ class Metrics:
 
     def reset(self) -> None:
         self.store.clear()
+        self.alarms.reset()
 
     def close(self) -> None:
+        self.alarms.close()
         self._lambdas.remove_listeners(self._invoked, self._throttled)
         if self._gateway is not None:
             self._gateway.remove_listener(self._answered)
