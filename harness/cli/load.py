@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
                           progress=not args.no_progress)
     result = replay(scenario, options, _say)
     report = build_report(result)
+    if args.endpoint_url is not None:
+        from harness.load.publish import publish_projection
+
+        publish_projection(args.endpoint_url, report)  # for billing alarms on the endpoint
     json_path = write_json(report, out)
     summary = summary_table(report)
     html_path = write_html(report, out, summary)

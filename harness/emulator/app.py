@@ -59,8 +59,11 @@ class EmulatorApp:
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], lambdas: LambdaService,
                  execute_api: ExecuteApi, on_reset: Callable[[], None],
                  faults: FaultInjector | None = None, guard: RequestGuard | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None,
+                 usage: Callable[[], dict[str, Any]] | None = None) -> None:
         self._moto = moto_app
+        self._usage = usage
+        """This month's usage and charges so far (GET /_harness/usage)."""
         self._clock = clock or Clock()
         self._guard = guard or RequestGuard()
         self._faults = faults or FaultInjector()
@@ -183,6 +186,11 @@ class EmulatorApp:
             return self._faults_endpoint(method, path, body)
         if path == "/_harness/clock":
             return self._clock_endpoint(method, path, body)
+        if path == "/_harness/usage":
+            if method not in ("GET", "HEAD"):
+                return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
+                                         (("Allow", "GET, HEAD"),))
+            return HttpResponse.json(200, self._usage() if self._usage else {})
         if path == "/_harness/reset":
             if method != "POST":
                 return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},

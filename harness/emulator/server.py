@@ -7,7 +7,7 @@ import socket
 import sys
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.clock import Clock
 from harness.config import EmulatorConfig
@@ -19,8 +19,10 @@ from harness.lambda_.cloudwatch import LogBounds, LogWriter
 from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
-from harness.metrics import Metrics
 from harness.triggers import Triggers
+
+if TYPE_CHECKING:  # moto is imported when an emulator starts, not with the package
+    from harness.metrics import Metrics
 
 
 def _moto_app():  # type: ignore[no-untyped-def]
@@ -91,6 +93,7 @@ class Emulator:
     def start(self) -> Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
+        from harness.metrics import Metrics
 
         guard = self._guard()  # a bad name or origin is refused before anything starts
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -103,11 +106,12 @@ class Emulator:
                                           self.config.state_dir)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
-        app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
-                                            self.reset, faults=self.faults,
-                                            guard=guard, clock=self.clock), self.ledger)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
         self.metrics = Metrics(self.lambdas, self.clock, self._gateway)
+        app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
+                                            self.reset, faults=self.faults,
+                                            guard=guard, clock=self.clock,
+                                            usage=self.metrics.usage_json), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:

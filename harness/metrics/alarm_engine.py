@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,8 +36,11 @@ REGION_NAMES = {
 class AlarmEngine:
     """Start with ``start()``; ``close()`` cancels its timer and waits for a running tick."""
 
-    def __init__(self, store: MetricStore, clock: Clock, interval_s: float = 10.0) -> None:
+    def __init__(self, store: MetricStore, clock: Clock, interval_s: float = 10.0,
+                 before: Callable[[], None] | None = None) -> None:
         self._store = store
+        self._before = before
+        """Called at each tick before the alarms are evaluated (billing figures are made)."""
         self._clock = clock
         self._interval = interval_s
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alarm-eval")
@@ -70,6 +74,8 @@ class AlarmEngine:
             self._arm()
 
     def evaluate_all(self) -> None:
+        if self._before is not None:
+            self._before()
         now = self._clock.now()
         for view in cloudwatch_alarms.metric_alarms():
             if view.math:

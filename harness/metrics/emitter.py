@@ -10,10 +10,12 @@ from harness.errors import TooManyRequestsError
 from harness.lambda_.environment import InvokeRecord
 from harness.lambda_.service import LambdaService
 from harness.lambda_.spec import FunctionSpec
-from harness.metrics import apigw_metrics, lambda_metrics
+from harness.metrics import apigw_metrics, billing, lambda_metrics
 from harness.metrics.alarm_engine import AlarmEngine
 from harness.metrics.lambda_metrics import Point
 from harness.metrics.store import MetricStore, SeriesKey
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's; the account whose functions ran last is used
 
 
 class Metrics:
@@ -23,15 +25,17 @@ class Metrics:
                  gateway: ExecuteApiGateway | None = None,
                  store: MetricStore | None = None) -> None:
         self.store = store or MetricStore()
+        self.meter = billing.UsageMeter()
         self._clock = clock
         self._lambdas = lambdas
         self._gateway = gateway
+        self._account = DEFAULT_ACCOUNT
         lambdas.add_listener(self._invoked)
         lambdas.add_throttle_listener(self._throttled)
         if gateway is not None:
             gateway.add_listener(self._answered)
         self._uninstall = cloudwatch_metrics.install(self.store)
-        self.alarms = AlarmEngine(self.store, clock)
+        self.alarms = AlarmEngine(self.store, clock, before=self.publish_billing)
         self.alarms.start()
 
     def put(self, account: str, region: str, namespace: str, points: list[Point]) -> None:
@@ -40,7 +44,21 @@ class Metrics:
             key = SeriesKey(account, region, namespace, point.name, point.dimensions, point.unit)
             self.store.add(key, point.value, at)
 
+    def usage_json(self) -> dict[str, object]:
+        return billing.usage_json(self.meter.usage())
+
+    def publish_billing(self) -> None:
+        """The month's charges and free-tier share so far, as of now (each alarm tick)."""
+        self.put(self._account, billing.BILLING_REGION, billing.BILLING_NAMESPACE,
+                 [p for p in billing.billing_points(self.meter.usage())
+                  if p.name == "EstimatedCharges"])
+        self.put(self._account, billing.BILLING_REGION, billing.FREE_TIER_NAMESPACE,
+                 [p for p in billing.billing_points(self.meter.usage())
+                  if p.name != "EstimatedCharges"])
+
     def _invoked(self, spec: FunctionSpec, record: InvokeRecord) -> None:
+        self._account = spec.account_id
+        self.meter.invocation(record.report.billed_duration_ms, spec.memory_mb)
         points = lambda_metrics.invocation_points(
             spec.name, spec.version, duration_ms=record.report.duration_ms,
             error=record.error_type is not None, concurrent=self._lambdas.busy(spec))
@@ -51,11 +69,14 @@ class Metrics:
                  lambda_metrics.throttle_points(spec.name, spec.version))
 
     def _answered(self, call: ApiCall) -> None:
+        if call.kind == "rest":  # the meter prices REST APIs (harness.load.cost)
+            self.meter.api_request()
         self.put(call.account_id, call.region, apigw_metrics.NAMESPACE,
                  apigw_metrics.api_points(call))
 
     def reset(self) -> None:
         self.store.clear()
+        self.meter.reset()
         self.alarms.reset()
 
     def close(self) -> None:
