@@ -5,6 +5,8 @@ limits, concurrency, logs, REPORT lines and faults apply to every delivery:
 
     room.py    Triggers: owns the sources; starts, resets and stops them with the emulator;
                takes over moto's own invoke path (aws_state.moto_invoke) so it never reaches Docker
+    s3.py      S3 event notifications: S3's record to functions, queues and topics; test events
+    sns.py     SNS to Lambda subscriptions: SNS's record, after the subscription's filter policy
 """
 
 from harness.triggers.room import Source, Triggers

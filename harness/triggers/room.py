@@ -10,6 +10,8 @@ from harness.clock import Clock
 from harness.config import EmulatorConfig
 from harness.errors import AwsError
 from harness.lambda_.service import InvokeRequest, LambdaService
+from harness.triggers.s3 import S3Notifications
+from harness.triggers.sns import SnsSubscriptions
 
 log = logging.getLogger("harness.triggers")
 
@@ -33,13 +35,15 @@ class Triggers:
         self.config = config
         self._sources: list[Source] = []
         self._uninstall = moto_invoke.install(self._from_moto)
+        self.add(S3Notifications(self))
+        self.add(SnsSubscriptions(self))
 
     def add(self, source: Source) -> Source:
         self._sources.append(source)
         return source
 
     def _from_moto(self, delivery: moto_invoke.MotoDelivery) -> None:
-        """moto's services (SNS today) hand a function an event: an asynchronous invoke."""
+        """moto's other services hand a function an event: an asynchronous invoke."""
         self.invoke_async(delivery.function_arn, delivery.payload, source="moto")
 
     def invoke_async(self, function: str, payload: bytes, *, source: str) -> bool:
