@@ -4,4 +4,6 @@
     cfn_models.py      the CloudFormation resource types moto lacks or drops, from
                        cfn_lambda.py, cfn_apigateway.py and cfn_s3.py (cfn_common.py: checks)
     hot_reload.py      Code {S3Bucket: hot-reload, S3Key: /dir}: a local directory in place
+    function_urls.py   function URL configs in LocalStack's form, ListFunctionUrlConfigs, AWS's
+                       errors and policy conditions; the lookups the URLs' data plane makes
 """

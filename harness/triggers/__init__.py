@@ -5,6 +5,9 @@ limits, concurrency, logs, REPORT lines and faults apply to every delivery:
 
     room.py    Triggers: owns the sources; starts, resets and stops them with the emulator;
                takes over moto's own invoke path (aws_state.moto_invoke) so it never reaches Docker
+    function_urls.py     <url-id>.lambda-url.<region>.localhost.localstack.cloud: HTTP to a
+                         synchronous invoke (function_url_http: the formats; function_url_auth:
+                         SigV4 and the resource policy)
 """
 
 from harness.triggers.room import Source, Triggers
