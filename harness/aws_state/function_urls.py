@@ -13,6 +13,7 @@ moto is imported inside the functions: it costs seconds, paid when an emulator s
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
 import threading
@@ -30,6 +31,7 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 _URL_ID_LENGTH = 32  # AWS's url ids are 32 lower-case letters and digits
 _LIST_PATH = r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/urls/?$"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.000+0000"
+_QUALIFIER = re.compile(r"(?!\d+$)[0-9a-zA-Z_-]+")
 
 PortSource = Callable[[], "int | None"]
 _ports: list[PortSource] = []
@@ -101,20 +103,24 @@ def find(url_id: str, region: str) -> UrlConfig | None:
             if name != region:
                 continue
             for fn in list(backend.list_functions()):
-                config = getattr(fn, "url_config", None)
-                if config is not None and getattr(config, "url_id", "") == wanted:
-                    return _snapshot(fn, config)
+                for holder in (fn, *backend.list_aliases(fn.function_name)):
+                    config = getattr(holder, "url_config", None)
+                    if config is not None and getattr(config, "url_id", "") == wanted:
+                        return _snapshot(backend, fn, config)
     return None
 
 
-def _snapshot(fn: Any, config: Any) -> UrlConfig:
+def _snapshot(backend: Any, fn: Any, config: Any) -> UrlConfig:
+    # An alias's permissions live in the policy of the version it points to, scoped to it.
+    policy = (fn if config.qualifier is None
+              else backend.get_function(fn.function_name, config.qualifier)).policy
     reserved = fn.reserved_concurrency
     return UrlConfig(
         url_id=config.url_id, region=fn.region, account_id=fn.account_id,
-        function_arn=fn.function_arn, auth_type=str(config.config.get("AuthType") or "NONE"),
+        function_arn=config.function_arn, auth_type=str(config.config.get("AuthType") or "NONE"),
         cors=dict(config.config["Cors"]) if config.config.get("Cors") else None,
         invoke_mode=str(config.config.get("InvokeMode") or "BUFFERED"),
-        statements=tuple(json.loads(json.dumps(fn.policy.statements))),
+        statements=tuple(json.loads(json.dumps(policy.statements))),
         reserved_concurrency=None if reserved is None else int(reserved))
 
 
@@ -148,12 +154,21 @@ def _patch_moto() -> None:
 
     FunctionUrlConfig.__init__ = _config_init  # type: ignore[method-assign]
     FunctionUrlConfig.url = property(_config_url)  # type: ignore[assignment]
+    FunctionUrlConfig.function_arn = property(_config_arn)  # type: ignore[attr-defined]
     FunctionUrlConfig.to_dict = _config_to_dict  # type: ignore[method-assign]
     FunctionUrlConfig.update = _config_update  # type: ignore[method-assign]
+    # CloudFormation's AWS::Lambda::Url reaches these through moto's backend.
     LambdaFunction.create_url_config = _create_url_config  # type: ignore[method-assign]
     LambdaFunction.delete_url_config = _delete_url_config  # type: ignore[method-assign]
     LambdaFunction.update_url_config = _update_url_config  # type: ignore[method-assign]
-    LambdaResponse.list_function_url_configs = _list_function_url_configs  # type: ignore[attr-defined]
+    # The API: a Qualifier (an alias) names another URL; moto ignores it.
+    responses = {"create_function_url_config": _create_response,
+                 "get_function_url_config": _get_response,
+                 "update_function_url_config": _update_response,
+                 "delete_function_url_config": _delete_response,
+                 "list_function_url_configs": _list_response}
+    for name, method in responses.items():
+        setattr(LambdaResponse, name, method)
     # moto reads url_paths when it makes its Lambda app, which an emulator does after this.
     urls.url_paths.setdefault(_LIST_PATH, LambdaResponse.dispatch)
     original_decode = Policy.decode_policy
@@ -196,8 +211,8 @@ def _now() -> str:
 
 
 def _config_init(self: Any, function: Any, config: dict[str, Any]) -> None:
-    _check(config, creating=True)
     self.function = function
+    self.qualifier = None  # the alias the URL invokes; None: the function itself ($LATEST)
     self.config = {k: config[k] for k in ("AuthType", "Cors", "InvokeMode") if k in config}
     self.url_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_URL_ID_LENGTH))
     self.created = _now()
@@ -208,8 +223,13 @@ def _config_url(self: Any) -> str:
     return public_url(self.url_id, self.function.region)
 
 
+def _config_arn(self: Any) -> str:
+    arn = str(self.function.function_arn)
+    return arn if self.qualifier is None else f"{arn}:{self.qualifier}"
+
+
 def _config_to_dict(self: Any) -> dict[str, Any]:
-    made = {"FunctionUrl": self.url, "FunctionArn": self.function.function_arn,
+    made = {"FunctionUrl": self.url, "FunctionArn": self.function_arn,
             "AuthType": self.config.get("AuthType"), "CreationTime": self.created,
             "LastModifiedTime": self.last_modified,
             "InvokeMode": self.config.get("InvokeMode") or "BUFFERED"}
@@ -226,41 +246,91 @@ def _config_update(self: Any, new_config: dict[str, Any]) -> None:
     self.last_modified = _now()
 
 
-def _create_url_config(self: Any, config: dict[str, Any]) -> Any:
+def _create_on(holder: Any, fn: Any, config: dict[str, Any]) -> Any:
+    """A new URL config kept on ``holder``: the function ``fn`` itself, or an alias of it."""
     from moto.awslambda.models import FunctionUrlConfig
     from moto.core.exceptions import JsonRESTError
 
     _check(config, creating=True)  # a bad request is refused before the state is looked at
-    if self.url_config is not None:
+    qualifier = None if holder is fn else holder.name
+    if getattr(holder, "url_config", None) is not None:
+        arn = fn.function_arn if qualifier is None else f"{fn.function_arn}:{qualifier}"
         raise JsonRESTError(
             "ResourceConflictException",
-            f"Failed to create function url config for [functionArn = {self.function_arn}]. "
+            f"Failed to create function url config for [functionArn = {arn}]. "
             "Error message:  FunctionUrlConfig exists for this Lambda function")
-    self.url_config = FunctionUrlConfig(function=self, config=config)
-    return self.url_config
+    made = FunctionUrlConfig(function=fn, config=config)
+    made.qualifier = qualifier  # type: ignore[attr-defined]
+    holder.url_config = made
+    return made
+
+
+def _existing(holder: Any) -> Any:
+    from moto.awslambda.exceptions import GenericResourcNotFound
+
+    config = getattr(holder, "url_config", None)
+    if config is None:
+        raise GenericResourcNotFound()
+    return config
+
+
+def _create_url_config(self: Any, config: dict[str, Any]) -> Any:
+    return _create_on(self, self, config)
 
 
 def _delete_url_config(self: Any) -> None:
-    from moto.awslambda.exceptions import GenericResourcNotFound
-
-    if self.url_config is None:
-        raise GenericResourcNotFound()
+    _existing(self)
     self.url_config = None
 
 
 def _update_url_config(self: Any, config: dict[str, Any]) -> Any:
-    from moto.awslambda.exceptions import GenericResourcNotFound
-
-    if self.url_config is None:
-        raise GenericResourcNotFound()
-    self.url_config.update(config)
-    return self.url_config
+    made = _existing(self)
+    made.update(config)
+    return made
 
 
-def _list_function_url_configs(self: Any) -> str:
-    function_name = unquote(self.path.rstrip("/").split("/")[-2])
-    fn = self.backend.get_function(function_name)
-    configs = [fn.url_config.to_dict()] if fn.url_config is not None else []
+def _target(response: Any) -> tuple[Any, Any]:
+    """(what keeps the URL config, the function) of a request: the function, or the alias its
+    ``Qualifier`` names ("The alias name": a version number is not one)."""
+    name = unquote(response.path.rstrip("/").split("/")[-2])
+    qualifier = response.querystring.get("Qualifier", [None])[0]
+    fn = response.backend.get_function(name)
+    if qualifier is None:
+        return fn, fn
+    if not _QUALIFIER.fullmatch(qualifier):
+        raise _validation_error(
+            f"Value '{qualifier}' at 'qualifier' failed to satisfy constraint: Member must "
+            r"satisfy regular expression pattern: ((?!^\d+$)^[0-9a-zA-Z-_]+$)")
+    return response.backend.get_alias(qualifier, fn.function_name), fn
+
+
+def _create_response(self: Any) -> tuple[int, dict[str, Any], str]:
+    holder, fn = _target(self)
+    return 201, {"status": 201}, json.dumps(_create_on(holder, fn, self.json_body).to_dict())
+
+
+def _get_response(self: Any) -> tuple[int, dict[str, Any], str]:
+    return 200, {"status": 200}, json.dumps(_existing(_target(self)[0]).to_dict())
+
+
+def _update_response(self: Any) -> tuple[int, dict[str, Any], str]:
+    made = _existing(_target(self)[0])
+    made.update(self.json_body)
+    return 200, {"status": 200}, json.dumps(made.to_dict())
+
+
+def _delete_response(self: Any) -> tuple[int, dict[str, Any], str]:
+    holder = _target(self)[0]
+    _existing(holder)
+    holder.url_config = None
+    return 204, {"status": 204}, ""
+
+
+def _list_response(self: Any) -> str:
+    name = unquote(self.path.rstrip("/").split("/")[-2])
+    fn = self.backend.get_function(name)
+    holders = (fn, *self.backend.list_aliases(fn.function_name))
+    configs = [h.url_config.to_dict() for h in holders if getattr(h, "url_config", None)]
     return json.dumps({"FunctionUrlConfigs": configs})
 
 

@@ -50,7 +50,8 @@ def handler(event, context):
                 "headers": {"Access-Control-Allow-Origin": "http://the-function-says.example",
                             "Access-Control-Allow-Headers": "x-own", "X-Marker": "function"}}
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"event": event, "request_id": context.aws_request_id})}
+            "body": json.dumps({"event": event, "request_id": context.aws_request_id,
+                                "arn": context.invoked_function_arn})}
 '''
 FORBIDDEN = ("Forbidden. For troubleshooting Function URL authorization issues, see: "
              "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html")
@@ -142,6 +143,40 @@ def test_the_url_has_localstacks_form_and_the_control_plane_answers_as_aws(
         lambda_client.get_function_url_config(FunctionName=name)
     with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
         lambda_client.delete_function_url_config(FunctionName=name)
+
+
+def test_an_aliases_url_invokes_the_alias_under_the_aliases_own_policy(
+        lambda_client, create_function, port) -> None:
+    name = create_function({"app.py": FUNCTION})
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    made = lambda_client.create_function_url_config(FunctionName=name, Qualifier="live",
+                                                    AuthType="NONE")
+    assert made["FunctionArn"].endswith(f":function:{name}:live")
+    plain = lambda_client.create_function_url_config(FunctionName=name, AuthType="NONE")
+    assert plain["FunctionUrl"] != made["FunctionUrl"]
+    listed = lambda_client.list_function_url_configs(FunctionName=name)["FunctionUrlConfigs"]
+    assert sorted(c["FunctionUrl"] for c in listed) == sorted(
+        [made["FunctionUrl"], plain["FunctionUrl"]])
+    got = lambda_client.get_function_url_config(FunctionName=name, Qualifier="live")
+    assert got["FunctionUrl"] == made["FunctionUrl"]
+    with pytest.raises(lambda_client.exceptions.ClientError) as numeric:
+        lambda_client.get_function_url_config(FunctionName=name, Qualifier=version)
+    assert numeric.value.response["Error"]["Code"] == "ValidationException"
+
+    grant_public(lambda_client, name)  # the function's own statements do not open the alias
+    assert call(made["FunctionUrl"], port)[0] == 403
+    assert call(plain["FunctionUrl"], port)[0] == 200
+    for statement, action, extra in (("url-live", "lambda:InvokeFunctionUrl",
+                                      {"FunctionUrlAuthType": "NONE"}),
+                                     ("invoke-live", "lambda:InvokeFunction",
+                                      {"InvokedViaFunctionUrl": True})):
+        lambda_client.add_permission(FunctionName=name, Qualifier="live", Principal="*",
+                                     StatementId=statement, Action=action, **extra)
+    status, _, body = call(made["FunctionUrl"], port)
+    assert status == 200 and json.loads(body)["arn"].endswith(f":function:{name}:live")
+    lambda_client.delete_function_url_config(FunctionName=name, Qualifier="live")
+    assert call(made["FunctionUrl"], port)[0] == 403
 
 
 def test_a_get_by_the_urls_name_gets_payload_2_0_with_default(url_of, port) -> None:
