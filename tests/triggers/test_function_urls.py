@@ -92,8 +92,9 @@ def signed(url: str, path: str, secret: tuple[str, str], *, method: str = "GET",
 
 
 @pytest.fixture
-def port(harness_emulator) -> int:
-    return int(harness_emulator.port)
+def port(harness_endpoint) -> int:
+    """The endpoint's port: the one function URLs name."""
+    return int(urlsplit(harness_endpoint).port or 80)
 
 
 @pytest.fixture
