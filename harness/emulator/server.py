@@ -107,7 +107,7 @@ class Emulator:
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
         # Served by the app, owned (reset, closed) by the room; its URLs name this port.
-        urls = FunctionUrls(self.lambdas, self.config, port=self._served_port)
+        urls = FunctionUrls(self.lambdas, port=self._served_port)
         self.triggers.add(urls)
         app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
                                             self.reset, faults=self.faults,

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 
 from harness.apigw import cors, events
 from harness.aws_state import function_urls as url_state
-from harness.config import EmulatorConfig
 from harness.errors import (
     AwsError,
     RequestTooLargeError,
@@ -104,10 +103,8 @@ class RequestRate:
 class FunctionUrls:
     """Serves every function URL moto holds; a ``Source`` of the triggers room."""
 
-    def __init__(self, lambdas: LambdaService, config: EmulatorConfig, *,
-                 port: Callable[[], int | None]) -> None:
+    def __init__(self, lambdas: LambdaService, *, port: Callable[[], int | None]) -> None:
         self._lambdas = lambdas
-        self._config = config
         self._rate = RequestRate()
         self._uninstall = url_state.install(port)
 
