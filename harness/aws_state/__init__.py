@@ -7,4 +7,6 @@
     s3_notifications.py  moto's S3 notifications, handed to harness.triggers.s3 as plain data
     s3_destinations.py   PutBucketNotificationConfiguration's checks (overlaps, destinations)
     sns_subscriptions.py moto's deliveries to Lambda subscriptions, after their filter policy
+    function_urls.py   function URL configs in LocalStack's form, ListFunctionUrlConfigs, AWS's
+                       errors and policy conditions; the lookups the URLs' data plane makes
 """

@@ -94,7 +94,7 @@ class FunctionUrl(Declared, ReplacedOnUpdate, CloudFormationModel):
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "FunctionUrl":
-            return self.url + "/"
+            return self.url if self.url.endswith("/") else self.url + "/"
         if attribute_name == "FunctionArn":
             return self.function_arn
         raise UnformattedGetAttTemplateException()

@@ -1,4 +1,5 @@
-"""The emulator's WSGI app: health, Lambda Invoke and execute-api here; the rest goes to moto."""
+"""The emulator's WSGI app: health, Lambda Invoke, function URLs and execute-api here; the rest
+goes to moto."""
 
 from __future__ import annotations
 
@@ -53,6 +54,14 @@ class ExecuteApi(Protocol):
     def handle(self, target: Any, request: Any) -> HttpResponse: ...
 
 
+class FunctionUrlServer(Protocol):
+    """What the app needs from the function URLs (see harness.triggers.function_urls)."""
+
+    def match(self, host: str | None) -> Any: ...
+    def handle(self, target: Any, request: Any, raw_target: str) -> HttpResponse: ...
+    def too_large(self) -> HttpResponse: ...
+
+
 class EmulatorApp:
     """Routes a request to the harness's own handlers or to moto."""
 
@@ -60,7 +69,8 @@ class EmulatorApp:
                  execute_api: ExecuteApi, on_reset: Callable[[], None],
                  faults: FaultInjector | None = None, guard: RequestGuard | None = None,
                  clock: Clock | None = None,
-                 usage: Callable[[], dict[str, Any]] | None = None) -> None:
+                 usage: Callable[[], dict[str, Any]] | None = None,
+                 function_urls: FunctionUrlServer | None = None) -> None:
         self._moto = moto_app
         self._usage = usage
         """This month's usage and charges so far (GET /_harness/usage)."""
@@ -69,6 +79,7 @@ class EmulatorApp:
         self._faults = faults or FaultInjector()
         self._lambdas = lambdas
         self._execute_api = execute_api
+        self._function_urls = function_urls
         self._on_reset = on_reset
         self._started = time.time()
 
@@ -76,10 +87,12 @@ class EmulatorApp:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
         own = path.startswith(OWN_PREFIXES)
-        function = None if own else match_invoke(method, path)
-        target = (None if own or function is not None
+        url = (None if own or self._function_urls is None
+               else self._function_urls.match(environ.get("HTTP_HOST")))  # the host names it
+        function = None if own or url is not None else match_invoke(method, path)
+        target = (None if own or function is not None or url is not None
                   else self._execute_api.match(environ.get("HTTP_HOST", ""), path))
-        refused = self._refusal(environ, users_api=target is not None)
+        refused = self._refusal(environ, users_api=target is not None or url is not None)
         if refused is not None:
             log.warning("refused %s %r: %s", method, path[:200], refused.message)
             return send(refusal_response(refused, environ), start_response)
@@ -89,6 +102,8 @@ class EmulatorApp:
             except AwsError as error:
                 return send(HttpResponse.json(413, {"message": error.message}), start_response)
             return send(self._own(method, path, body), start_response)
+        if url is not None:
+            return self._function_url(environ, start_response, url)
         if function is not None:
             return self._invoke(environ, start_response, function)
         if target is not None:
@@ -207,6 +222,17 @@ class EmulatorApp:
             return send(lambda_error_response(error), start_response)
         request = to_request(environ, body)
         return send(handle_invoke(self._lambdas, request, function, region_of(environ)),
+                    start_response)
+
+    def _function_url(self, environ: WsgiEnviron, start_response: StartResponse,
+                      url: Any) -> Iterable[bytes]:
+        assert self._function_urls is not None
+        try:
+            body = read_body(environ, MAX_INVOKE_BODY)
+        except AwsError:
+            return send(self._function_urls.too_large(), start_response)
+        raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+        return send(self._function_urls.handle(url, to_request(environ, body), raw_target),
                     start_response)
 
     def _gateway(self, environ: WsgiEnviron, start_response: StartResponse,

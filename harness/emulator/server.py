@@ -20,6 +20,7 @@ from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
 from harness.triggers import Triggers
+from harness.triggers.function_urls import FunctionUrls
 
 if TYPE_CHECKING:  # moto is imported when an emulator starts, not with the package
     from harness.metrics import Metrics
@@ -90,6 +91,9 @@ class Emulator:
         assert self._server is not None
         return int(self._server.server_address[1])
 
+    def _served_port(self) -> int | None:
+        return self.port if self._server is not None else None
+
     def start(self) -> Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
@@ -108,10 +112,14 @@ class Emulator:
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
         self.metrics = Metrics(self.lambdas, self.clock, self._gateway)
+        # Served by the app, owned (reset, closed) by the room; its URLs name this port.
+        urls = FunctionUrls(self.lambdas, port=self._served_port)
+        self.triggers.add(urls)
         app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
                                             self.reset, faults=self.faults,
                                             guard=guard, clock=self.clock,
-                                            usage=self.metrics.usage_json), self.ledger)
+                                            usage=self.metrics.usage_json,
+                                            function_urls=urls), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:

@@ -7,6 +7,9 @@ limits, concurrency, logs, REPORT lines and faults apply to every delivery:
                takes over moto's own invoke path (aws_state.moto_invoke) so it never reaches Docker
     s3.py      S3 event notifications: S3's record to functions, queues and topics; test events
     sns.py     SNS to Lambda subscriptions: SNS's record, after the subscription's filter policy
+    function_urls.py     <url-id>.lambda-url.<region>.localhost.localstack.cloud: HTTP to a
+                         synchronous invoke (function_url_http: the formats; function_url_auth:
+                         SigV4 and the resource policy)
 """
 
 from harness.triggers.room import Source, Triggers
