@@ -50,10 +50,10 @@ def test_the_usage_endpoint_and_billing_metrics_follow_invocations(
             Namespace="Harness/FreeTier", MetricName="UsedPercent", Period=86400,
             Statistics=["Maximum"], Dimensions=[{"Name": "Allowance",
                                                  "Value": "lambda_requests"}],
-            **window())["Datapoints"]
+            **window(cw))["Datapoints"]
         time.sleep(0.1)
     assert points and points[0]["Maximum"] > 0
     charges = cw.get_metric_statistics(
         Namespace="AWS/Billing", MetricName="EstimatedCharges", Period=86400,
-        Statistics=["Maximum"], Dimensions=[{"Name": "Currency", "Value": "USD"}], **window())
+        Statistics=["Maximum"], Dimensions=[{"Name": "Currency", "Value": "USD"}], **window(cw))
     assert [p["Maximum"] for p in charges["Datapoints"]] == [0]
