@@ -4,4 +4,6 @@
     cfn_models.py      the CloudFormation resource types moto lacks or drops, from
                        cfn_lambda.py, cfn_apigateway.py and cfn_s3.py (cfn_common.py: checks)
     hot_reload.py      Code {S3Bucket: hot-reload, S3Key: /dir}: a local directory in place
+    events_rules.py    EventBridge: PutEvents and rule deliveries to the harness, AWS's checks at
+                       PutRule/PutTargets, rule changes told to the schedules; rules read as views
 """
