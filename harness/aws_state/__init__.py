@@ -9,4 +9,6 @@
     sns_subscriptions.py moto's deliveries to Lambda subscriptions, after their filter policy
     function_urls.py   function URL configs in LocalStack's form, ListFunctionUrlConfigs, AWS's
                        errors and policy conditions; the lookups the URLs' data plane makes
+    events_rules.py    EventBridge: PutEvents and rule deliveries to the harness, AWS's checks at
+                       PutRule/PutTargets, rule changes told to the schedules; rules read as views
 """

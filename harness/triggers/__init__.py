@@ -10,6 +10,10 @@ limits, concurrency, logs, REPORT lines and faults apply to every delivery:
     function_urls.py     <url-id>.lambda-url.<region>.localhost.localstack.cloud: HTTP to a
                          synchronous invoke (function_url_http: the formats; function_url_auth:
                          SigV4 and the resource policy)
+    eventbridge.py  EventBridge rules: PutEvents on any bus, targets with Input, InputPath and
+               InputTransformer (event_input.py), patterns (event_pattern.py), PutEvents'
+               checks and the events' shape (event_entries.py)
+    schedules.py  scheduled rules on the harness's clock (schedule_expressions.py: rate, cron)
 """
 
 from harness.triggers.room import Source, Triggers

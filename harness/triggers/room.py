@@ -12,6 +12,7 @@ from harness.errors import AwsError
 from harness.lambda_.service import InvokeRequest, LambdaService
 from harness.triggers.s3 import S3Notifications
 from harness.triggers.sns import SnsSubscriptions
+from harness.triggers.eventbridge import EventBridge
 
 log = logging.getLogger("harness.triggers")
 
@@ -37,6 +38,7 @@ class Triggers:
         self._uninstall = moto_invoke.install(self._from_moto)
         self.add(S3Notifications(self))
         self.add(SnsSubscriptions(self))
+        self.add(EventBridge(self.invoke_async, clock))
 
     def add(self, source: Source) -> Source:
         self._sources.append(source)
