@@ -76,6 +76,7 @@ def run_update(stack: Stack, template: dict[str, Any], apply: Callable[[], objec
     rolls the stack back to what it was. Whether the update stands."""
     before = _before(stack)
     unsupported = unsupported_resource(template)
+    _align(stack, template)
     try:
         apply()
         propagate(stack, before.refs)
@@ -92,6 +93,17 @@ def run_update(stack: Stack, template: dict[str, Any], apply: Callable[[], objec
     return True
 
 
+def _align(stack: Stack, template: dict[str, Any]) -> None:
+    """Drop the empty Properties moto added to each resource written without any, where
+    ``template`` writes it without any too: else moto sees it changed, and replaces it (an SNS
+    topic, its subscriptions with it) on every update."""
+    wanted = template.get("Resources") or {}
+    for logical_id, resource in stack.resource_map._resource_json_map.items():
+        new = wanted.get(logical_id)
+        if isinstance(new, dict) and "Properties" not in new and resource.get("Properties") == {}:
+            del resource["Properties"]
+
+
 def _roll_back(stack: Stack, before: _Before, failed: tuple[str, str] | None,
                reason: str) -> None:
     """The resource's failure, then moto's own update back to the previous template."""
@@ -106,7 +118,9 @@ def _roll_back(stack: Stack, before: _Before, failed: tuple[str, str] | None,
     mark = len(stack.events)
     try:
         now = snapshot(stack)
-        stack.update(before.template, parameters=before.inputs)
+        old = before.template
+        _align(stack, stack.parse_template(old) if isinstance(old, str) else old)
+        stack.update(old, parameters=before.inputs)
         propagate(stack, now)
     except Exception as again:
         del stack.events[mark:]
