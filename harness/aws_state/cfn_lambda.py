@@ -1,5 +1,6 @@
 """Lambda's CloudFormation types as AWS makes them: Function (every property), Url, Permission,
-LayerVersion (moto's drop properties, lack the type, or give no physical id)."""
+LayerVersion, EventInvokeConfig (moto's drop properties, lack the type, or give no physical
+id)."""
 
 from __future__ import annotations
 
@@ -230,4 +231,49 @@ class LayerVersion(Declared, CloudFormationModel):
             get_backend(account_id, region_name).delete_layer_version(self.name,
                                                                       str(self.version))
         except Exception:  # already deleted
+            pass
+
+
+class EventInvokeConfig(Declared, ReplacedOnUpdate, CloudFormationModel):
+    """AWS::Lambda::EventInvokeConfig: retries, event age and destinations of asynchronous
+    invocations (SAM's ``EventInvokeConfig``), as PutFunctionEventInvokeConfig keeps them."""
+
+    TYPE = "AWS::Lambda::EventInvokeConfig"
+
+    def __init__(self, name: str, function_name: str) -> None:
+        self.name = name
+        self.function_name = function_name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> EventInvokeConfig:
+        properties = cloudformation_json["Properties"]
+        require(properties, "FunctionName", "Qualifier")
+        config = {key: properties[key] for key in (
+            "MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            if key in properties}
+        backend = get_backend(account_id, region_name)
+        fn = backend.get_function(properties["FunctionName"])
+        fn.event_invoke_config = []  # one configuration a function: a second one replaces it
+        backend.put_function_event_invoke_config(fn.function_name, config)
+        return cls(resource_name, fn.function_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str,
+    ) -> None:
+        raise NotImplementedError("deleted through the instance's delete()")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        try:
+            get_backend(account_id, region_name).delete_function_event_invoke_config(
+                self.function_name)
+        except Exception:  # the function, and its configuration with it, went first
             pass

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from harness.clock import Clock
 from harness.emulator.errors import lambda_error_response
-from harness.emulator.lambda_routes import handle_invoke, match_invoke
+from harness.emulator.lambda_routes import handle_invoke, match_invoke, upload_refusal
 from harness.emulator.openapi import OPENAPI_PATH, emulator_openapi
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
 from harness.errors import AwsError, UsageError
@@ -108,6 +108,9 @@ class EmulatorApp:
             return self._invoke(environ, start_response, function)
         if target is not None:
             return self._gateway(environ, start_response, target)
+        too_large = self._upload_refusal(environ)
+        if too_large is not None:
+            return send(lambda_error_response(too_large), start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Logs_"):
             self._lambdas.flush_logs()  # a Logs API reader sees every invocation so far
         if self._faults.active:
@@ -115,6 +118,15 @@ class EmulatorApp:
             if injected is not None:
                 return send(injected, start_response)
         return self._moto(environ, start_response)
+
+    @staticmethod
+    def _upload_refusal(environ: WsgiEnviron) -> AwsError | None:
+        """A Lambda package upload over 50 MB, refused before moto decodes it (an S3 bucket
+        may be named like Lambda's API version: S3 requests are never Lambda's)."""
+        if s3_faults.signed_service(environ.get("HTTP_AUTHORIZATION", "")) == "s3":
+            return None
+        return upload_refusal(environ.get("REQUEST_METHOD", "GET"),
+                              environ.get("PATH_INFO", "/"), environ.get("CONTENT_LENGTH"))
 
     def _refusal(self, environ: WsgiEnviron, users_api: bool) -> Refusal | None:
         """Refuse, before anything runs, a foreign Host anywhere, and a foreign web page on all

@@ -1,4 +1,5 @@
-"""HTTP face of the Lambda Invoke API: POST /2015-03-31/functions/{name}/invocations."""
+"""HTTP face of the Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations), and the
+size limit of a package uploaded in a control-plane request, checked before moto reads it."""
 
 from __future__ import annotations
 
@@ -8,15 +9,33 @@ from urllib.parse import parse_qs, unquote
 
 from harness.errors import AwsError, InvalidRequestContentError
 from harness.http import HttpRequest, HttpResponse
+from harness.lambda_.code_limits import check_request_size
 from harness.lambda_.service import InvokeRequest, LambdaService
 
 INVOKE_RE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+# The control-plane requests that carry a package (ZipFile, base64 in the JSON body).
+_UPLOADS = (("POST", re.compile(r"^/2015-03-31/functions/?$"), "CreateFunction"),
+            ("PUT", re.compile(r"^/2015-03-31/functions/[^/]+/code/?$"), "UpdateFunctionCode"),
+            ("POST", re.compile(r"^/2018-10-31/layers/[^/]+/versions/?$"), "PublishLayerVersion"))
 
 
 def match_invoke(method: str, path: str) -> str | None:
     """The function name or ARN when the path is Invoke's (whatever the method: it is ours)."""
     match = INVOKE_RE.match(path)
     return unquote(match.group("name")) if match else None
+
+
+def upload_refusal(method: str, path: str, content_length: str | None) -> AwsError | None:
+    """Lambda's RequestEntityTooLargeException for a package upload over 50 MB zipped."""
+    operation = next((name for verb, pattern, name in _UPLOADS
+                      if verb == method and pattern.match(path)), None)
+    if operation is None or not (content_length or "").isdigit():
+        return None
+    try:
+        check_request_size(operation, int(content_length or 0))
+    except AwsError as error:
+        return error
+    return None
 
 
 def _header(request: HttpRequest, name: str, default: str) -> str:

@@ -10,9 +10,9 @@ from harness.clock import Clock
 from harness.config import EmulatorConfig
 from harness.errors import AwsError
 from harness.lambda_.service import InvokeRequest, LambdaService
+from harness.triggers.eventbridge import EventBridge
 from harness.triggers.s3 import S3Notifications
 from harness.triggers.sns import SnsSubscriptions
-from harness.triggers.eventbridge import EventBridge
 
 log = logging.getLogger("harness.triggers")
 
