@@ -154,5 +154,6 @@ STEP_OUTPUTS: dict[str, tuple[str, ...]] = {
     "invoke": ("function", "status", "function_error", "payload", "body", "latency_ms",
                "report"),
     "wait": ("seconds",),
+    "advance_clock": ("seconds", "now"),
 }
 """What ``${steps.<id>.<field>}`` can name, per step kind."""
