@@ -5,6 +5,9 @@ limits, concurrency, logs, REPORT lines and faults apply to every delivery:
 
     room.py    Triggers: owns the sources; starts, resets and stops them with the emulator;
                takes over moto's own invoke path (aws_state.moto_invoke) so it never reaches Docker
+    async_invoke.py  Lambda's asynchronous queue: Event invocations' retries on the harness's
+               clock, event age, throttle backoff, destinations and dead-letter queue
+               (async_records.py: the records and delays, pure)
 """
 
 from harness.triggers.room import Source, Triggers
