@@ -90,13 +90,17 @@ def test_a_failing_event_is_retried_on_the_clock_then_its_record_goes_to_on_fail
         "StatusCode"] == 202
     assert async_events.wait_until_settled(timeout=60)
     assert len(starts(logs, name)) == 1
-    # Each retry waits its minute(s) of harness time: one second short, it has not run.
+    # Each retry waits its minute(s) of harness time after the failure, and runs only once the
+    # clock gets there. (Real time passes too, between the failure and these lines: the
+    # bounds leave it 5 s.)
     for waited, runs in ((60, 2), (120, 3)):
-        harness_clock.advance(waited - 1)
+        [pending] = async_events.pending()
+        assert waited - 5 < pending.due - harness_clock.now() <= waited
+        harness_clock.advance(waited - 5)
         assert async_events.wait_until_settled(timeout=60)
         assert len(starts(logs, name)) == runs - 1
         assert is_empty(sqs, url)
-        harness_clock.advance(1)
+        harness_clock.advance(5)
         assert async_events.wait_until_settled(timeout=60)
         assert len(starts(logs, name)) == runs
     record = json.loads(receive(sqs, url)["Body"])
