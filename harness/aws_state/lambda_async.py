@@ -76,6 +76,32 @@ def async_settings(account: str, region: str, name: str, qualifier: str) -> Asyn
                          None if reserved is None else int(reserved))
 
 
+def put_event_invoke_config(account: str, region: str, function: str, qualifier: str,
+                            body: dict[str, Any]) -> None:
+    """Store a config as PutFunctionEventInvokeConfig does (CloudFormation's
+    AWS::Lambda::EventInvokeConfig); AWS's errors as harness AwsErrors."""
+    named = parse_function_name(function)
+    try:
+        latest = lambda_backends[account][region].get_function(named.name)
+        if qualifier != _LATEST:
+            lambda_backends[account][region].get_function(named.name, qualifier)
+    except (KeyError, JsonRESTError):
+        raise ResourceNotFoundError("The function doesn't exist.") from None
+    arn = f"arn:aws:lambda:{region}:{account}:function:{named.name}:{qualifier}"
+    _configs(latest)[qualifier] = (check_event_invoke_config(body, arn), time.time())
+
+
+def delete_event_invoke_config(account: str, region: str, function: str,
+                               qualifier: str) -> None:
+    """Remove a config if it is there (the function may have gone first)."""
+    try:
+        latest = lambda_backends[account][region].get_function(
+            parse_function_name(function).name)
+    except (KeyError, JsonRESTError):
+        return
+    _configs(latest).pop(qualifier, None)
+
+
 # -- the API -------------------------------------------------------------------------------------
 
 def _answering(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:

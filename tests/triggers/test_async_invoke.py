@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import TRIVIAL
+from tests.conftest import LOCAL_RUNTIME, TRIVIAL
 
 RECEIVE_DEADLINE_S = 60  # generous: a destination is written right after the last run
 
@@ -425,3 +425,48 @@ def test_configs_are_kept_per_qualifier_and_updated_in_place(harness_client, cre
         FunctionName=name)["FunctionEventInvokeConfigs"]] == [f"{fn_arn}:$LATEST"]
     assert refusal(lam.put_function_event_invoke_config, FunctionName=name, Qualifier="nope",
                    MaximumRetryAttempts=1)[0] == "ResourceNotFoundException"
+
+
+SAM_TEMPLATE = f"""
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Failures:
+    Type: AWS::SQS::Queue
+  DeadLetters:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: {LOCAL_RUNTIME}
+      Handler: index.handler
+      InlineCode: |
+        def handler(event, context):
+            raise RuntimeError("from the template")
+      DeadLetterQueue: {{Type: SQS, TargetArn: !GetAtt DeadLetters.Arn}}
+      EventInvokeConfig:
+        MaximumRetryAttempts: 0
+        DestinationConfig:
+          OnFailure: {{Type: SQS, Destination: !GetAtt Failures.Arn}}
+"""
+
+
+def test_a_sam_functions_destinations_and_dead_letter_queue(harness_client) -> None:
+    # SAM's EventInvokeConfig becomes AWS::Lambda::EventInvokeConfig, which moto lacks.
+    cfn, lam, sqs = (harness_client(s) for s in ("cloudformation", "lambda", "sqs"))
+    name = f"async-sam-{time.monotonic_ns()}"
+    cfn.create_stack(StackName=name, TemplateBody=SAM_TEMPLATE, Capabilities=["CAPABILITY_IAM"])
+    try:
+        assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == \
+            "CREATE_COMPLETE"
+        physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
+                    cfn.describe_stack_resources(StackName=name)["StackResources"]}
+        config = lam.get_function_event_invoke_config(FunctionName=physical["Fn"])
+        assert config["MaximumRetryAttempts"] == 0
+        lam.invoke(FunctionName=physical["Fn"], InvocationType="Event", Payload=b'{"n": 3}')
+        record = json.loads(receive(sqs, physical["Failures"])["Body"])
+        assert record["responsePayload"]["errorMessage"] == "from the template"
+        assert receive(sqs, physical["DeadLetters"])["Body"] == '{"n": 3}'
+    finally:
+        cfn.delete_stack(StackName=name)
+    assert refusal(lam.get_function_event_invoke_config, FunctionName=physical["Fn"])[0] == \
+        "ResourceNotFoundException"
