@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from harness.clock_client import ClockClient
 from harness.config import EmulatorConfig
 from harness.deploy import Stack, StackSpec, Target, deploy
 from harness.emulator import Emulator
@@ -315,6 +316,13 @@ def harness_faults(harness_endpoint: str) -> Iterator[Any]:
     client = FaultClient(harness_endpoint)
     yield client
     client.clear()
+
+
+@pytest.fixture
+def harness_clock(harness_endpoint: str) -> ClockClient:
+    """The emulator's clock: ``harness_clock.advance(60)`` makes a minute pass for retries,
+    event ages and schedules, at once (``now()``, ``offset``). Works against ``harness up``."""
+    return ClockClient(harness_endpoint)
 
 
 @pytest.fixture(scope="session")

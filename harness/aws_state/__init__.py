@@ -18,4 +18,6 @@
     moto_invoke.py      moto's one invoke path (LambdaFunction.invoke) into the triggers room
     cloudwatch_metrics.py  the harness's metrics as a provider moto's CloudWatch reads
     cloudwatch_alarms.py   alarms as the evaluation reads and updates them; DescribeAlarmHistory
+    lambda_async.py     event invoke configs per qualifier, DeadLetterConfig (moto keeps neither)
+    destinations.py     async records and dead letters into SQS, SNS, EventBridge and S3
 """

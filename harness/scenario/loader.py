@@ -350,7 +350,8 @@ def build(document: Mapping[str, Any], path: Path, shown: str) -> Scenario:
 def _build_step(index: int, step: Mapping[str, Any], line: int) -> Step:
     kind = next(key for key in step if key in schema.STEP.kinds)
     expect = step.get("expect")
-    return Step(index=index + 1, kind=kind, params=plain(step[kind] or {}),
+    params = schema.STEP.kinds[kind].params_of(step[kind])
+    return Step(index=index + 1, kind=kind, params=plain(params),
                 expect=plain(expect) if expect is not None else None, line=line,
                 id=step.get("id"), name=step.get("name"),
                 faults=tuple(plain(step.get("faults") or ())))

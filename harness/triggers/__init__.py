@@ -14,6 +14,9 @@ limits, concurrency, logs, REPORT lines and faults apply to every delivery:
                InputTransformer (event_input.py), patterns (event_pattern.py), PutEvents'
                checks and the events' shape (event_entries.py)
     schedules.py  scheduled rules on the harness's clock (schedule_expressions.py: rate, cron)
+    async_invoke.py  Lambda's asynchronous queue: Event invocations' retries on the harness's
+               clock, event age, throttle backoff, destinations and dead-letter queue
+               (async_records.py: the records and delays, pure)
 """
 
 from harness.triggers.room import Source, Triggers

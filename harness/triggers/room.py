@@ -10,6 +10,7 @@ from harness.clock import Clock
 from harness.config import EmulatorConfig
 from harness.errors import AwsError
 from harness.lambda_.service import InvokeRequest, LambdaService
+from harness.triggers.async_invoke import AsyncInvoker
 from harness.triggers.eventbridge import EventBridge
 from harness.triggers.s3 import S3Notifications
 from harness.triggers.sns import SnsSubscriptions
@@ -39,6 +40,9 @@ class Triggers:
         self.add(S3Notifications(self))
         self.add(SnsSubscriptions(self))
         self.add(EventBridge(self.invoke_async, clock))
+        self.async_events = AsyncInvoker(lambdas, clock)
+        """Lambda's asynchronous queue: Event invocations' retries, destinations and DLQ."""
+        self.add(self.async_events)
 
     def add(self, source: Source) -> Source:
         self._sources.append(source)
