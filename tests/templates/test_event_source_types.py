@@ -204,8 +204,8 @@ def test_event_source_types_exist_as_aws_lists_them_and_update_in_place(
     [config] = lam.list_function_event_invoke_configs(
         FunctionName=ids["Fn"])["FunctionEventInvokeConfigs"]
     assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"],
-            config["DestinationConfig"]) == (
-        1, 120, {"OnFailure": {"Destination": queue_arn(ids["Failures"])}})
+            config["DestinationConfig"]) == (  # AWS lists an unset destination as {}
+        1, 120, {"OnSuccess": {}, "OnFailure": {"Destination": queue_arn(ids["Failures"])}})
     status, body = get(f"{harness_endpoint}/_aws/execute-api/{ids['HandApi']}/hand")
     assert (status, json.loads(body)) == (200, {"route": "GET /hand"})
 
