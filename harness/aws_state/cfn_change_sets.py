@@ -45,7 +45,7 @@ def execute_change_set(account_id: str, region: str, change_set: str,
         backend.execute_change_set(change_set_name=change_set, stack_name=stack_name)
 
     if found.change_set_type == "CREATE":
-        done = _create(found, apply)
+        done = _create(found, lambda: _create_in_order(found))
     else:
         done = run_update(found.stack, found.template_dict, apply)
     found.execution_status = "EXECUTE_COMPLETE" if done else "EXECUTE_FAILED"
@@ -69,6 +69,24 @@ def _create(change_set: Any, apply: Callable[[], None]) -> bool:
         return False
     resource_events(stack)
     return True
+
+
+def _create_in_order(change_set: Any) -> None:
+    """What moto's execute does for a CREATE change set, but in dependency order (DependsOn
+    included), as CreateStack makes resources: moto's change set adds them in template order,
+    so a bucket whose notification needs a permission (SAM's S3 event) came before it."""
+    stack, template = change_set.stack, change_set.template_dict
+    stack._add_stack_event("CREATE_IN_PROGRESS", resource_status_reason="User Initiated")
+    resources = stack.resource_map
+    resources._template = template
+    resources._resource_json_map = template.get("Resources") or {}
+    if change_set.parameters:
+        resources.input_parameters = change_set.parameters
+    resources.load()
+    resources.create(template)
+    stack.template = change_set.template
+    stack.status = "CREATE_COMPLETE"
+    stack._add_stack_event("CREATE_COMPLETE")
 
 
 def _fail_create(change_set: Any, failed: tuple[str, str] | None, reason: str) -> None:

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from harness.aws_state import cfn_change_sets, cfn_update
+from harness.aws_state import cfn_change_sets, cfn_delete, cfn_update
 from harness.aws_state import cloudformation as cfn_state
 from harness.http import HttpResponse
 from harness.templates.errors import TemplateError
@@ -107,3 +107,9 @@ def execute_change_set(form: QueryForm, where: Where) -> HttpResponse:
     cfn_change_sets.execute_change_set(where.account_id, where.region,
                                        form.get("ChangeSetName"), form.get("StackName") or None)
     return answer("ExecuteChangeSet", {})
+
+
+def delete_stack(form: QueryForm, where: Where) -> HttpResponse:
+    retain = tuple(form.member_list("RetainResources"))
+    cfn_delete.delete_stack(where.account_id, where.region, form.get("StackName"), retain)
+    return answer("DeleteStack", {})
