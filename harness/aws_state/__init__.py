@@ -8,7 +8,7 @@
                         (cfn_common.py: checks; cfn_dependents.py: what an update reaches)
     hot_reload.py       Code {S3Bucket: hot-reload, S3Key: /dir}: a local directory in place
     lambda_layers.py    a function's layers, and Lambda's limits on code and layers
-    cfn_delete.py       DeleteStack: a bucket holding objects fails it (DELETE_FAILED); RetainResources
+    cfn_delete.py       DeleteStack: a bucket holding objects fails it; RetainResources keeps it
     s3_notifications.py  moto's S3 notifications, handed to harness.triggers.s3 as plain data
     s3_destinations.py   PutBucketNotificationConfiguration's checks (overlaps, destinations)
     sns_subscriptions.py moto's deliveries to Lambda subscriptions, after their filter policy

@@ -3,6 +3,8 @@ Lambda would emit, in the store moto's CloudWatch reads."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.apigw.gateway import ApiCall, ExecuteApiGateway
 from harness.aws_state import cloudwatch_metrics
 from harness.clock import Clock
@@ -63,6 +65,11 @@ class Metrics:
             spec.name, spec.version, duration_ms=record.report.duration_ms,
             error=record.error_type is not None, concurrent=self._lambdas.busy(spec))
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE, points)
+
+    def async_point(self, metric: str, event: Any, value: float) -> None:
+        """From Lambda's asynchronous queue (harness.triggers.async_invoke)."""
+        self.put(event.account, event.region, lambda_metrics.NAMESPACE,
+                 lambda_metrics.async_points(metric, event.name, event.qualifier, value))
 
     def _throttled(self, spec: FunctionSpec, error: TooManyRequestsError) -> None:
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -82,6 +83,11 @@ class PendingEvent:
     """Harness clock seconds of its next try; None while it runs or is about to."""
 
 
+AsyncObserver = Callable[[str, "AsyncEvent", float], None]
+"""``observer(metric, event, value)``: AsyncEventsReceived, AsyncEventAge (ms),
+AsyncEventsDropped, DeadLetterErrors, DestinationDeliveryFailures, as Lambda counts them."""
+
+
 class AsyncInvoker:
     """Lambda's asynchronous queue: ``LambdaService`` hands it every Event invocation."""
 
@@ -93,7 +99,15 @@ class AsyncInvoker:
         self._cond = threading.Condition()
         self._events: dict[str, AsyncEvent] = {}
         self._closing = False
+        self._observers: list[AsyncObserver] = []
         lambdas.set_event_queue(self)
+
+    def add_observer(self, observer: AsyncObserver) -> None:
+        self._observers.append(observer)
+
+    def _tell(self, metric: str, event: AsyncEvent, value: float = 1.0) -> None:
+        for observer in self._observers:
+            observer(metric, event, value)
 
     # -- the queue -----------------------------------------------------------------------------
     def enqueue(self, spec: FunctionSpec, request: InvokeRequest) -> str:
@@ -107,6 +121,7 @@ class AsyncInvoker:
                 raise AwsError("the emulator is shutting down", code="ServiceException")
             self._events[event.request_id] = event
             self._pool.submit(self._run, event)
+        self._tell("AsyncEventsReceived", event)
         return event.request_id
 
     def pending(self) -> list[PendingEvent]:
@@ -151,6 +166,7 @@ class AsyncInvoker:
             return self._forget(event)
         if self._clock.now() >= event.enqueued_at + settings.max_age_s:
             return self._finish(event, settings, EVENT_AGE_EXCEEDED)
+        self._tell("AsyncEventAge", event, (self._clock.now() - event.enqueued_at) * 1000)
         try:
             result = self._lambdas.invoke(replace(
                 event.request, invocation_type="RequestResponse", log_type="None",
@@ -235,6 +251,8 @@ class AsyncInvoker:
             attempt=event.last if condition != ZERO_RESERVED_CONCURRENCY else None,
             when=self._clock.now())
         target = settings.on_success if condition == SUCCESS else settings.on_failure
+        if condition != SUCCESS:
+            self._tell("AsyncEventsDropped", event)
         try:
             if target:
                 self._deliver(target, record_text(record), condition, event)
@@ -264,6 +282,7 @@ class AsyncInvoker:
         except HarnessError as error:
             log.warning("the %s record of event %s could not go to %s: %s", condition,
                         event.request_id, target, error.message)
+            self._tell("DestinationDeliveryFailures", event)
 
     def _dead_letter(self, target: str, event: AsyncEvent, condition: str) -> None:
         """The event, unchanged, with RequestID, ErrorCode and ErrorMessage attributes."""
@@ -278,6 +297,7 @@ class AsyncInvoker:
         except HarnessError as error:
             log.warning("event %s could not go to its dead-letter queue %s: %s",
                         event.request_id, target, error.message)
+            self._tell("DeadLetterErrors", event)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _drop_all(self) -> None:

@@ -92,3 +92,17 @@ def test_the_store_aggregates_per_minute_and_stays_bounded() -> None:
     [(_, [minute])] = store2.series("1", "r")
     assert (minute.count, minute.total, minute.low, minute.high) == (100, 4950.0, 0.0, 99.0)
     assert len(minute.values) == 10
+
+
+def test_the_asynchronous_queue_counts_received_age_and_dropped(
+        harness_client, harness_emulator, create_function) -> None:
+    name = create_function()
+    lam, cw = harness_client("lambda"), harness_client("cloudwatch")
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"action": "raise"}')
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    assert harness_emulator.triggers.async_events.wait_for_events(60)
+    assert stat(cw, "AsyncEventsReceived", name, "Sum") == 2
+    assert stat(cw, "AsyncEventAge", name, "SampleCount") == 2
+    assert stat(cw, "AsyncEventsDropped", name, "Sum") == 1
+    assert stat(cw, "Invocations", name, "Sum") == 2
