@@ -9,9 +9,15 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
+from harness.aws_state.cloudformation import account_for
 from harness.clock import Clock
 from harness.emulator.errors import lambda_error_response
-from harness.emulator.lambda_routes import handle_invoke, match_invoke
+from harness.emulator.lambda_routes import (
+    handle_invoke,
+    handle_recursion_config,
+    match_invoke,
+    match_recursion_config,
+)
 from harness.emulator.openapi import OPENAPI_PATH, emulator_openapi
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
 from harness.errors import AwsError, UsageError
@@ -74,7 +80,8 @@ class EmulatorApp:
         path = environ.get("PATH_INFO", "/")
         own = path.startswith(OWN_PREFIXES)
         function = None if own else match_invoke(method, path)
-        target = (None if own or function is not None
+        recursion = None if own or function else match_recursion_config(path)
+        target = (None if own or function is not None or recursion is not None
                   else self._execute_api.match(environ.get("HTTP_HOST", ""), path))
         refused = self._refusal(environ, users_api=target is not None)
         if refused is not None:
@@ -88,6 +95,8 @@ class EmulatorApp:
             return send(self._own(method, path, body), start_response)
         if function is not None:
             return self._invoke(environ, start_response, function)
+        if recursion is not None:
+            return self._recursion_config(environ, start_response, recursion)
         if target is not None:
             return self._gateway(environ, start_response, target)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Logs_"):
@@ -200,6 +209,17 @@ class EmulatorApp:
         request = to_request(environ, body)
         return send(handle_invoke(self._lambdas, request, function, region_of(environ)),
                     start_response)
+
+    def _recursion_config(self, environ: WsgiEnviron, start_response: StartResponse,
+                          function: str) -> Iterable[bytes]:
+        try:
+            body = read_body(environ, MAX_OWN_BODY)
+        except AwsError as error:
+            return send(lambda_error_response(error), start_response)
+        account = account_for(environ.get("HTTP_AUTHORIZATION", ""),
+                              environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
+        return send(handle_recursion_config(to_request(environ, body), function, account,
+                                            region_of(environ) or "us-east-1"), start_response)
 
     def _gateway(self, environ: WsgiEnviron, start_response: StartResponse,
                  target: Any) -> Iterable[bytes]:

@@ -10,6 +10,7 @@ from harness.clock import Clock
 from harness.config import EmulatorConfig
 from harness.errors import AwsError
 from harness.lambda_.service import InvokeRequest, LambdaService
+from harness.triggers.sqs import SqsMappings
 
 log = logging.getLogger("harness.triggers")
 
@@ -33,6 +34,8 @@ class Triggers:
         self.config = config
         self._sources: list[Source] = []
         self._uninstall = moto_invoke.install(self._from_moto)
+        self.sqs = SqsMappings(lambdas)
+        self.add(self.sqs)
 
     def add(self, source: Source) -> Source:
         self._sources.append(source)
