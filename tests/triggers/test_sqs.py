@@ -4,6 +4,7 @@ failures and the dead-letter queue, FIFO order, filters, states, concurrency and
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -108,8 +109,8 @@ def test_the_record_has_lambdas_sqs_shape(create_function: Any, mappings: Mappin
         "WeeksOn": {"DataType": "Number", "StringValue": "6"},
         "Blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
     mappings.create(EventSourceArn=arn, FunctionName=name)
-    event = wait_for(lambda: logged(logs, name, "EVENT"), "the event")[0]
-    (record,) = event["Records"]
+    (event,) = wait_for(lambda: logged(logs, name, "EVENT"), "the event")
+    (record,) = event["Records"]  # one invocation, by our poller: never moto's per-send path
     assert set(record) == {"messageId", "receiptHandle", "body", "attributes",
                            "messageAttributes", "md5OfMessageAttributes", "md5OfBody",
                            "eventSource", "eventSourceARN", "awsRegion"}
@@ -122,6 +123,7 @@ def test_the_record_has_lambdas_sqs_shape(create_function: Any, mappings: Mappin
     assert set(record["attributes"]) == {"ApproximateReceiveCount", "SentTimestamp",
                                          "SenderId", "ApproximateFirstReceiveTimestamp"}
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["attributes"]["SenderId"] != "AIDAIENQZJOLO23YVJ4VO"  # moto's made-up one
     assert int(record["attributes"]["ApproximateFirstReceiveTimestamp"]) >= int(
         record["attributes"]["SentTimestamp"])
     assert record["messageAttributes"] == {
@@ -305,3 +307,53 @@ def test_unknown_mapping_ids_are_not_found(lambda_client: Any) -> None:
                                                                    Enabled=False),
                  lambda: lambda_client.delete_event_source_mapping(UUID=MISSING)):
         assert _refused(call)["Code"] == "ResourceNotFoundException"
+
+
+def test_a_batch_window_gathers_more_than_ten_messages_into_one_invocation(
+        create_function: Any, mappings: Mappings, sqs: Any, logs: Any) -> None:
+    name = consumer(create_function)
+    url, arn = make_queue(sqs, unique("window"))
+    for start in range(0, 30, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": f"w-{start + i}"} for i in range(10)])
+    mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=25,
+                    MaximumBatchingWindowInSeconds=1)
+    wait_for(lambda: len(records_logged(logs, name)) >= 30, "30 messages")
+    sizes = [len(batch["records"]) for batch in logged(logs, name, "BATCH")]
+    assert max(sizes) == 25 and sum(sizes) == 30
+
+
+def test_a_throttled_batch_is_tried_again_not_lost(
+        create_function: Any, mappings: Mappings, sqs: Any, logs: Any,
+        lambda_client: Any) -> None:
+    name = consumer(create_function, SLEEP_S="0.2")
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    url, arn = make_queue(sqs, unique("throttled"))
+    for i in range(6):
+        sqs.send_message(QueueUrl=url, MessageBody=f"t-{i}")
+    mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=1,
+                    ScalingConfig={"MaximumConcurrency": 3})
+    wait_for(lambda: queue_empty(sqs, url), "the queue to be empty")
+    records = records_logged(logs, name)
+    assert sorted(r["body"] for r in records) == [f"t-{i}" for i in range(6)]
+    # Throttles are retried by the poller: no message went back to the queue for them.
+    assert {r["count"] for r in records} == {"1"}
+
+
+def _pollers_of(uuid: str) -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith(f"sqs-mapping-{uuid[:8]}")]
+
+
+def test_deleting_a_mapping_or_resetting_the_source_stops_its_pollers(
+        create_function: Any, mappings: Mappings, sqs: Any, lambda_client: Any,
+        harness_emulator: Any) -> None:
+    name = consumer(create_function)
+    _, arn = make_queue(sqs, unique("stop"))
+    first = mappings.create(EventSourceArn=arn, FunctionName=name)["UUID"]
+    wait_for(lambda: _pollers_of(first), "pollers to start")
+    lambda_client.delete_event_source_mapping(UUID=first)
+    wait_for(lambda: not _pollers_of(first), "the deleted mapping's pollers to stop")
+    second = mappings.create(EventSourceArn=arn, FunctionName=name)["UUID"]
+    wait_for(lambda: _pollers_of(second), "pollers to start")
+    harness_emulator.triggers.sqs.reset()  # what the emulator's reset does first
+    wait_for(lambda: not _pollers_of(second), "pollers to stop on reset")
