@@ -200,8 +200,10 @@ def _create(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
         _checked(hooks.checker, _request(self, spec, None))
     esm = _originals["create"](self, spec)
     if sqs:
-        setattr(esm, STATE, "Creating")
-        setattr(esm, REPLY_STATE, "Creating")
+        # AWS answers a disabled mapping's creation with "Disabled" straight away.
+        state = "Creating" if _enabled(esm.enabled) else "Disabled"
+        setattr(esm, STATE, state)
+        setattr(esm, REPLY_STATE, state)
         if hooks is not None:
             hooks.on_change()
     return esm

@@ -290,6 +290,7 @@ def test_create_refuses_what_aws_refuses_with_its_messages(
         "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: "
         "The specified queue does not exist.")
     first = mappings.create(EventSourceArn=arn, FunctionName=name, Enabled=False)
+    assert first["State"] == "Disabled"
     duplicate = _refused(lambda: lam.create_event_source_mapping(
         EventSourceArn=arn, FunctionName=name))
     assert (duplicate["Code"], duplicate["Status"]) == ("ResourceConflictException", 409)
