@@ -96,17 +96,20 @@ def latency(c: dict[str, Any], seen: Seen, function: str, count: int, rate: floa
         EventSourceArn=arn, FunctionName=function, ScalingConfig={"MaximumConcurrency": 5})["UUID"]
     _warm(c["lambda"], function, 5)
     sent: dict[str, float] = {}
+    round_trips = []
     for i in range(count):
         body = f"lat {i}"
         sent[body] = time.time()
         c["sqs"].send_message(QueueUrl=url, MessageBody=body)
+        round_trips.append((time.time() - sent[body]) * 1000)
         time.sleep(max(0.0, 1 / rate - (time.time() - sent[body])))
     seen.wait(count, "lat ")
     c["lambda"].delete_event_source_mapping(UUID=uuid)
     delays = sorted((seen.at[body] - at) * 1000 for body, at in sent.items())
     p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
     return (f"send -> processed, {count} messages at ~{rate:.0f}/s: "
-            f"p50 {statistics.median(delays):.1f} ms, p99 {p99:.1f} ms, max {delays[-1]:.1f} ms")
+            f"p50 {statistics.median(delays):.1f} ms, p99 {p99:.1f} ms, max {delays[-1]:.1f} ms "
+            f"(SendMessage's own round trip: p50 {statistics.median(round_trips):.1f} ms)")
 
 
 def drain(c: dict[str, Any], seen: Seen, function: str, count: int, concurrency: int) -> str:
