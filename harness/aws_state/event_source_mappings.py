@@ -283,35 +283,58 @@ def _no_mappings_on_queues() -> property:
     return property(lambda self: {}, lambda self, value: None)
 
 
-def install(on_change: Callable[[], None], checker: Checker) -> Callable[[], None]:
-    """Check SQS mappings with ``checker`` and call ``on_change()`` after each change;
-    returns the call that takes these two away again (the patches stay: moto's state is
-    process-wide, and without hooks they only report state)."""
+class Installation:
+    """One room's hooks. Only the newest installation is ``active`` (moto's state is
+    process-wide): an older one is told (``on_change``) when it stops or starts being so."""
+
+    def __init__(self, hooks: _Hooks) -> None:
+        self._hooks = hooks
+
+    @property
+    def active(self) -> bool:
+        return _current() is self._hooks
+
+    def uninstall(self) -> None:
+        with _lock:
+            was_active = bool(_hooks) and _hooks[-1] is self._hooks
+            if self._hooks in _hooks:
+                _hooks.remove(self._hooks)
+            resumed = _hooks[-1] if was_active and _hooks else None
+        if resumed is not None:
+            resumed.on_change()
+
+
+def _patch() -> None:
+    """Put the hooks in moto's classes (once; the caller holds ``_lock``)."""
+    if _originals:
+        return
+    _originals.update(
+        create=LambdaBackend.create_event_source_mapping,
+        update=LambdaBackend.update_event_source_mapping,
+        delete=LambdaBackend.delete_event_source_mapping,
+        get_configuration=EventSourceMapping.get_configuration,
+        create_event_source_mapping=LambdaResponse.create_event_source_mapping,
+        update_event_source_mapping=LambdaResponse.update_event_source_mapping,
+        delete_event_source_mapping=LambdaResponse.delete_event_source_mapping)
+    LambdaBackend.create_event_source_mapping = _create  # type: ignore[method-assign]
+    LambdaBackend.update_event_source_mapping = _update  # type: ignore[method-assign]
+    LambdaBackend.delete_event_source_mapping = _delete  # type: ignore[method-assign]
+    EventSourceMapping.get_configuration = _get_configuration  # type: ignore[method-assign]
+    for action in ("create_event_source_mapping", "update_event_source_mapping",
+                   "delete_event_source_mapping"):
+        setattr(LambdaResponse, action, _replying(action))
+    Queue.lambda_event_source_mappings = _no_mappings_on_queues()  # type: ignore
+
+
+def install(on_change: Callable[[], None], checker: Checker) -> Installation:
+    """Check SQS mappings with ``checker`` and call ``on_change()`` after each change (the
+    patches stay after ``uninstall()``: without hooks they only report state). The room
+    installed before this one hears ``on_change()`` too: it is no longer active."""
     with _lock:
-        if not _originals:
-            _originals.update(
-                create=LambdaBackend.create_event_source_mapping,
-                update=LambdaBackend.update_event_source_mapping,
-                delete=LambdaBackend.delete_event_source_mapping,
-                get_configuration=EventSourceMapping.get_configuration,
-                create_event_source_mapping=LambdaResponse.create_event_source_mapping,
-                update_event_source_mapping=LambdaResponse.update_event_source_mapping,
-                delete_event_source_mapping=LambdaResponse.delete_event_source_mapping)
-            LambdaBackend.create_event_source_mapping = _create  # type: ignore[method-assign]
-            LambdaBackend.update_event_source_mapping = _update  # type: ignore[method-assign]
-            LambdaBackend.delete_event_source_mapping = _delete  # type: ignore[method-assign]
-            EventSourceMapping.get_configuration = (  # type: ignore[method-assign]
-                _get_configuration)
-            for action in ("create_event_source_mapping", "update_event_source_mapping",
-                           "delete_event_source_mapping"):
-                setattr(LambdaResponse, action, _replying(action))
-            Queue.lambda_event_source_mappings = _no_mappings_on_queues()  # type: ignore
+        _patch()
+        paused = _hooks[-1] if _hooks else None
         hooks = _Hooks(on_change, checker)
         _hooks.append(hooks)
-
-    def uninstall() -> None:
-        with _lock:
-            if hooks in _hooks:
-                _hooks.remove(hooks)
-
-    return uninstall
+    if paused is not None:
+        paused.on_change()
+    return Installation(hooks)

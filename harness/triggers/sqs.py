@@ -310,16 +310,22 @@ class SqsMappings:
         self._pollers: dict[str, MappingPoller] = {}
         self._retired: list[MappingPoller] = []
         self._closed = False
+        self._hooks: event_source_mappings.Installation | None = None
         sqs_queues.install()
-        self._uninstall = event_source_mappings.install(self.sync, check_mapping)
+        hooks = event_source_mappings.install(self.sync, check_mapping)
+        with self._lock:
+            self._hooks = hooks
         self.sync()
 
     def sync(self) -> None:
-        """Start, restart (changed) and stop pollers to match moto's mappings."""
+        """Start, restart (changed) and stop pollers to match moto's mappings. Only the newest
+        emulator of the process polls (moto's state is shared): an older one stops its pollers
+        until the newer one closes."""
         with self._lock:
-            if self._closed:
+            if self._closed or self._hooks is None:
                 return
-            current = {c.uuid: c for c in event_source_mappings.sqs_mappings()}
+            active = self._hooks.active
+            current = {c.uuid: c for c in event_source_mappings.sqs_mappings()} if active else {}
             for uuid in [u for u in self._pollers if u not in current]:
                 self._retire(self._pollers.pop(uuid))
             for uuid, config in current.items():
@@ -362,5 +368,6 @@ class SqsMappings:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-        self._uninstall()
+        if self._hooks is not None:
+            self._hooks.uninstall()
         self._stop_all(timeout=5.0)

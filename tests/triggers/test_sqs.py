@@ -13,6 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from harness.emulator import Emulator
 from tests.triggers.sqs_support import (
     CONSUMER,
     Mappings,
@@ -358,3 +359,24 @@ def test_deleting_a_mapping_or_resetting_the_source_stops_its_pollers(
     wait_for(lambda: _pollers_of(second), "pollers to start")
     harness_emulator.triggers.sqs.reset()  # what the emulator's reset does first
     wait_for(lambda: not _pollers_of(second), "pollers to stop on reset")
+
+
+def test_only_the_newest_emulator_of_the_process_polls(
+        create_function: Any, mappings: Mappings, sqs: Any, logs: Any, harness_emulator: Any,
+        harness_config: Any) -> None:
+    name = consumer(create_function)
+    url, arn = make_queue(sqs, unique("handover"))
+    uuid = mappings.create(EventSourceArn=arn, FunctionName=name)["UUID"]
+    session = harness_emulator.triggers.sqs
+    assert session.stats(uuid) is not None
+    # moto's state is the process's: a second emulator takes the polling over, then gives it
+    # back, so no mapping is ever polled twice.
+    with Emulator(harness_config.with_overrides(port=0)) as newer:
+        assert session.stats(uuid) is None and newer.triggers.sqs.stats(uuid) is not None
+        sqs.send_message(QueueUrl=url, MessageBody="to-the-newer")
+        wait_for(lambda: records_logged(logs, name), "the newer emulator to deliver")
+    assert session.stats(uuid) is not None
+    sqs.send_message(QueueUrl=url, MessageBody="back-to-the-session")
+    wait_for(lambda: len(records_logged(logs, name)) == 2, "the session to deliver again")
+    assert [r["body"] for r in records_logged(logs, name)] == ["to-the-newer",
+                                                                "back-to-the-session"]
