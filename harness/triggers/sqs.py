@@ -18,6 +18,7 @@ a minute), never while the function is being throttled, up to ``MaximumConcurren
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -79,6 +80,7 @@ class MappingPoller:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._seq = itertools.count()
         self._alive = 0
         self._last_growth = 0.0
         self._throttled_at = float("-inf")
@@ -96,7 +98,7 @@ class MappingPoller:
         self._alive += 1
         self._count(pollers=1)
         thread = threading.Thread(target=self._run, daemon=True,
-                                  name=f"sqs-mapping-{self.config.uuid[:8]}-{len(self._threads)}")
+                                  name=f"sqs-mapping-{self.config.uuid[:8]}-{next(self._seq)}")
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
@@ -117,8 +119,7 @@ class MappingPoller:
             return self._stats
 
     def _count(self, **deltas: int) -> None:
-        """Add to the stats (``pollers`` also moves the peak). Callers may hold ``_lock``:
-        the stats are replaced whole, never read half-written."""
+        """Add to the stats (``pollers`` also moves the peak); the caller holds ``_lock``."""
         stats = self._stats
         changed = {key: getattr(stats, key) + value for key, value in deltas.items()}
         stats = replace(stats, **changed)
