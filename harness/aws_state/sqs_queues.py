@@ -51,7 +51,6 @@ class QueueMessage:
     """System attributes as ReceiveMessage names them (ApproximateReceiveCount, ...)."""
     message_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """moto's shape: {name: {"DataType", "StringValue" | "BinaryValue" (bytes), ...}}."""
-    group_id: str | None = None
 
 
 def _queue(arn: str) -> Queue | None:
@@ -105,8 +104,7 @@ def _copy(message: Message) -> QueueMessage:
         md5_of_body=message.body_md5,
         md5_of_attributes=message.attribute_md5 if attrs else None,
         attributes=_system_attributes(message),
-        message_attributes={name: dict(value) for name, value in attrs.items()},
-        group_id=message.group_id)
+        message_attributes={name: dict(value) for name, value in attrs.items()})
 
 
 def receive(arn: str, count: int, wait_s: float,

@@ -53,7 +53,7 @@ def test_message_attributes_take_lambdas_shape() -> None:
 
 FIFO_MESSAGE = QueueMessage(
     message_id="id-1", receipt_handle="rh", body='{"k": 1}', md5_of_body="m",
-    md5_of_attributes=None, group_id="g", attributes={
+    md5_of_attributes=None, attributes={
         "MessageDeduplicationId": "d", "MessageGroupId": "g", "SequenceNumber": "1",
         "SenderId": "S", "SentTimestamp": "10", "ApproximateReceiveCount": "2",
         "ApproximateFirstReceiveTimestamp": "11", "AWSTraceHeader": "Root=1-a-b"})
