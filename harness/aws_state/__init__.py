@@ -21,4 +21,11 @@
     cloudwatch_alarms.py   alarms as the evaluation reads and updates them; DescribeAlarmHistory
     lambda_async.py     event invoke configs per qualifier, DeadLetterConfig (moto keeps neither)
     destinations.py     async records and dead letters into SQS, SNS, EventBridge and S3
+    sqs_queues.py       queues as a poller reads them: long polls, batch deletes, the DLQ, and
+                        the sender's X-Amzn-Trace-Id kept as the message's AWSTraceHeader
+    event_source_mappings.py  mappings checked and reported as AWS does, moto's per-send
+                        invoke path never taken, the triggers room told of every change
+    event_patterns.py   FilterCriteria / event patterns matched by moto's matcher
+    lambda_recursion.py  a function's RecursiveLoop setting (moto lacks it)
+    lambda_metrics.py   RecursiveInvocationsDropped into moto's CloudWatch
 """

@@ -10,9 +10,16 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
+from harness.aws_state.cloudformation import account_for
 from harness.clock import Clock
 from harness.emulator.errors import lambda_error_response
-from harness.emulator.lambda_routes import handle_invoke, match_invoke, upload_refusal
+from harness.emulator.lambda_routes import (
+    handle_invoke,
+    handle_recursion_config,
+    match_invoke,
+    match_recursion_config,
+    upload_refusal,
+)
 from harness.emulator.openapi import OPENAPI_PATH, emulator_openapi
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
 from harness.errors import AwsError, UsageError
@@ -90,7 +97,8 @@ class EmulatorApp:
         url = (None if own or self._function_urls is None
                else self._function_urls.match(environ.get("HTTP_HOST")))  # the host names it
         function = None if own or url is not None else match_invoke(method, path)
-        target = (None if own or function is not None or url is not None
+        recursion = None if own or function or url is not None else match_recursion_config(path)
+        target = (None if own or function is not None or url is not None or recursion is not None
                   else self._execute_api.match(environ.get("HTTP_HOST", ""), path))
         refused = self._refusal(environ, users_api=target is not None or url is not None)
         if refused is not None:
@@ -106,6 +114,8 @@ class EmulatorApp:
             return self._function_url(environ, start_response, url)
         if function is not None:
             return self._invoke(environ, start_response, function)
+        if recursion is not None:
+            return self._recursion_config(environ, start_response, recursion)
         if target is not None:
             return self._gateway(environ, start_response, target)
         too_large = self._upload_refusal(environ)
@@ -246,6 +256,17 @@ class EmulatorApp:
         raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
         return send(self._function_urls.handle(url, to_request(environ, body), raw_target),
                     start_response)
+
+    def _recursion_config(self, environ: WsgiEnviron, start_response: StartResponse,
+                          function: str) -> Iterable[bytes]:
+        try:
+            body = read_body(environ, MAX_OWN_BODY)
+        except AwsError as error:
+            return send(lambda_error_response(error), start_response)
+        account = account_for(environ.get("HTTP_AUTHORIZATION", ""),
+                              environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
+        return send(handle_recursion_config(to_request(environ, body), function, account,
+                                            region_of(environ) or "us-east-1"), start_response)
 
     def _gateway(self, environ: WsgiEnviron, start_response: StartResponse,
                  target: Any) -> Iterable[bytes]:

@@ -67,6 +67,9 @@ class InvokeRequest:
     region: str | None = None
     request_id: str | None = None
     """The invocation's request id; None makes a new one (an async event's retries keep its)."""
+    trace_header: str | None = None
+    """The X-Ray trace header the invocation carries (``_X_AMZN_TRACE_ID`` in the function);
+    an event source passes its event's, whose Lineage counts recursive invocations."""
 
 
 @dataclass(frozen=True)
@@ -316,7 +319,8 @@ class LambdaService:
             request_id=request_id, payload=request.payload or b"{}",
             function_arn=_invoked_arn(spec, request),
             timeout_s=spec.timeout_s, client_context=client_context_json(request.client_context),
-            trace_id=f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0",
+            trace_id=request.trace_header or (
+                f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0"),
         )
         init_output = ""
         if env.init_duration_ms is None:

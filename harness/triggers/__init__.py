@@ -17,6 +17,11 @@ limits, concurrency, logs, REPORT lines and faults apply to every delivery:
     async_invoke.py  Lambda's asynchronous queue: Event invocations' retries on the harness's
                clock, event age, throttle backoff, destinations and dead-letter queue
                (async_records.py: the records and delays, pure)
+    sqs.py     SQS event source mappings: pollers per mapping (batches, windows, partial batch
+               failures, FIFO groups, filters, scaling, states); sqs_records.py (the event, pure)
+               and sqs_rules.py (AWS's checks at Create/UpdateEventSourceMapping, pure)
+    recursion.py  recursive loop detection: the trace header's Lineage, the stop after 16
+               invocations, Put/GetFunctionRecursionConfig
 """
 
 from harness.triggers.room import Source, Triggers

@@ -14,6 +14,7 @@ from harness.triggers.async_invoke import AsyncInvoker
 from harness.triggers.eventbridge import EventBridge
 from harness.triggers.s3 import S3Notifications
 from harness.triggers.sns import SnsSubscriptions
+from harness.triggers.sqs import SqsMappings
 
 log = logging.getLogger("harness.triggers")
 
@@ -43,6 +44,8 @@ class Triggers:
         self.async_events = AsyncInvoker(lambdas, clock)
         """Lambda's asynchronous queue: Event invocations' retries, destinations and DLQ."""
         self.add(self.async_events)
+        self.sqs = SqsMappings(lambdas)
+        self.add(self.sqs)
 
     def add(self, source: Source) -> Source:
         self._sources.append(source)
