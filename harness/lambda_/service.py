@@ -151,6 +151,9 @@ class LambdaService:
         """Executions of the function in flight now (a listener's own included)."""
         return self._gate.busy(f"{spec.account_id}:{spec.region}:{spec.name}")
 
+    def busy_named(self, name: str) -> int:
+        return self._gate.busy_named(name)
+
     def remove_listeners(self, *listeners: RecordListener | ThrottleListener) -> None:
         """Stop telling ``listeners`` (a listener keeps whatever it gathered alive)."""
         self._listeners = [x for x in self._listeners if x not in listeners]

@@ -22,6 +22,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -68,12 +69,20 @@ class MappingStats:
     peak_pollers: int = 0
 
 
+ProcessedObserver = Callable[[str, list[str], float], None]
+"""``observer(queue_arn, message_ids, epoch_seconds)``: those messages were processed (deleted
+after the function's success)."""
+
+
 class MappingPoller:
     """The pollers of one enabled mapping; ``stop()`` ends them after their current batch."""
 
-    def __init__(self, config: MappingConfig, lambdas: LambdaService) -> None:
+    def __init__(self, config: MappingConfig, lambdas: LambdaService,
+                 observers: list[ProcessedObserver] | None = None) -> None:
         self.config = config
         self._lambdas = lambdas
+        self._observers = observers if observers is not None else []
+        """Told of every batch deleted after its invocation (load replays time messages)."""
         self._filters = [compile_pattern(text) for text in config.filters]
         self._cap = config.maximum_concurrency or MAX_POLLERS
         self._floor = min(INITIAL_POLLERS, self._cap)
@@ -295,6 +304,9 @@ class MappingPoller:
         done = [] if failed is None else [m for m in batch if m.message_id not in failed]
         if done:
             sqs_queues.delete(self.config.queue_arn, [m.receipt_handle for m in done])
+            ended = time.time()
+            for observer in list(self._observers):
+                observer(self.config.queue_arn, [m.message_id for m in done], ended)
         with self._lock:
             self._count(delivered=len(done), failed=len(batch) - len(done))
 
@@ -310,6 +322,7 @@ class SqsMappings:
         self._lock = threading.Lock()
         self._pollers: dict[str, MappingPoller] = {}
         self._retired: list[MappingPoller] = []
+        self._observers: list[ProcessedObserver] = []
         self._closed = False
         self._hooks: event_source_mappings.Installation | None = None
         sqs_queues.install()
@@ -336,7 +349,8 @@ class SqsMappings:
                 if poller is not None:
                     self._retire(self._pollers.pop(uuid))
                 if config.enabled:
-                    self._pollers[uuid] = poller = MappingPoller(config, self._lambdas)
+                    self._pollers[uuid] = poller = MappingPoller(config, self._lambdas,
+                                                                 self._observers)
                     poller.start()
                 else:
                     event_source_mappings.set_state(uuid, "Disabled")
@@ -344,6 +358,19 @@ class SqsMappings:
     def _retire(self, poller: MappingPoller) -> None:
         poller.stop()
         self._retired = [p for p in self._retired if p.stats.pollers] + [poller]
+
+    def add_observer(self, observer: ProcessedObserver) -> None:
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: ProcessedObserver) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def pollers_of(self, queue_arn: str) -> int:
+        """Pollers running now for the queue's enabled mappings (its concurrency)."""
+        with self._lock:
+            pollers = [p for p in self._pollers.values() if p.config.queue_arn == queue_arn]
+        return sum(p.stats.pollers for p in pollers)
 
     def stats(self, uuid: str) -> MappingStats | None:
         """What the mapping's current pollers did since they started (None: not polling)."""
