@@ -54,7 +54,7 @@ class PlanItem:
     def __str__(self) -> str:
         note = {"use": "  (exists: used as it is, outside the stack)",
                 "exists": "  (exists outside the stack: remove it first, e.g. harness destroy)"}
-        return f"{self.action:<6} {self.kind:<18} {self.name}{note.get(self.action, '')}"
+        return f"{self.action:<6} {self.kind:<20} {self.name}{note.get(self.action, '')}"
 
 
 def account_of(target: Target, region: str) -> str:
