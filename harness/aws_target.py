@@ -49,7 +49,8 @@ class PlanItem:
     name: str
     action: str
     """'create', 'update' (in the stack already), 'use' (a bucket that exists outside the
-    stack) or 'exists' (outside the stack: the create fails until it is removed)."""
+    stack) or 'exists' (a role or function outside the stack: the create fails until it is
+    removed)."""
 
     def __str__(self) -> str:
         note = {"use": "  (exists: used as it is, outside the stack)",
@@ -107,7 +108,8 @@ def _name_of(logical: str, spec: StackSpec) -> str:
 
 
 def _outside(home: Target, spec: StackSpec, logical: str) -> bool:
-    """Whether a named resource the stack would create exists already (made without it)."""
+    """Whether a resource the stack would create under a unique name (a role, a function)
+    exists already, made without it. (API names need not be unique.)"""
     region = spec.region
     if logical == ROLE_ID:
         iam = home.client("iam", region)
@@ -115,8 +117,6 @@ def _outside(home: Target, spec: StackSpec, logical: str) -> bool:
     if logical == FUNCTION_ID:
         lam = home.client("lambda", region)
         return _found(lambda: lam.get_function(FunctionName=spec.function_name))
-    if logical == API_ID:
-        return find_api(home.client("apigateway", region), spec.api_name) is not None
     return False
 
 
@@ -134,8 +134,9 @@ def find_api(apigw: Any, name: str) -> str | None:
 
 def destroy(target: Target, spec: StackSpec,
             progress: Callable[[str], None] = lambda _msg: None) -> list[str]:
-    """Delete the example stack (its bucket emptied first, its uploaded package after), then
-    what is left of the example's names outside a stack; returns what went.
+    """Delete the example stack (its bucket emptied first, its uploaded package after), and a
+    bucket it used without owning it; without a stack, what an older harness made by name (API,
+    function, role, bucket). Returns what went.
 
     Anything already gone is skipped, so it is safe to run twice.
     """
@@ -147,8 +148,10 @@ def destroy(target: Target, spec: StackSpec,
 
     with _step(f"read stack {name}"):
         existing = stack_resources(client, name)
-    removed = [] if existing is None else _delete_stack(client, spec, name, existing, progress)
-    return removed + _sweep(target, spec, progress)
+    if existing is None:  # made before the template, by name, as the harness made it then
+        return _sweep_names(target, spec, progress) + _sweep_bucket(target, spec, progress)
+    removed = _delete_stack(client, spec, name, existing, progress)
+    return removed + _sweep_bucket(target, spec, progress)  # one the stack used as it was
 
 
 def _delete_stack(client: Callable[[str], Any], spec: StackSpec, name: str,
@@ -190,9 +193,9 @@ def _remove_artifacts(s3: Any, bucket: str, prefix: str) -> list[str]:
     return removed
 
 
-def _sweep(target: Target, spec: StackSpec, progress: Callable[[str], None]) -> list[str]:
-    """The example's resources outside any stack: made by the harness before the template, or
-    a bucket the stack used as it was."""
+def _sweep_names(target: Target, spec: StackSpec, progress: Callable[[str], None]) -> list[str]:
+    """The example's API, function and role outside any stack, by name (what the harness made
+    before it deployed the template)."""
     removed: list[str] = []
     apigw = target.client("apigateway", spec.region)
     with _step(f"delete API {spec.api_name}"):
@@ -212,6 +215,12 @@ def _sweep(target: Target, spec: StackSpec, progress: Callable[[str], None]) -> 
         if not _gone_or_not(lambda: iam.delete_role(RoleName=role)):
             progress(f"role {role}")
             removed.append(f"IAM role {role}")
+    return removed
+
+
+def _sweep_bucket(target: Target, spec: StackSpec, progress: Callable[[str], None]) -> list[str]:
+    """The data bucket with its objects, when no stack owns it."""
+    removed: list[str] = []
     with _step(f"delete bucket {spec.bucket}"):
         if _empty_and_delete_bucket(target.client("s3", spec.region), spec.bucket):
             progress(f"bucket {spec.bucket} and its objects")

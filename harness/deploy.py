@@ -264,6 +264,7 @@ def deploy(target: Target, spec: StackSpec, package: Package,
                                       stack_parameters(spec, create_bucket=owned))
     if spec.image_uri is not None and existing is not None:
         _refresh_image(client("lambda"), spec)
+        progress(f"function {spec.function_name}: image {spec.image_uri} updated")
     return stack_of(deployed.outputs, name, target, spec.region)
 
 

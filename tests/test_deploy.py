@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from harness.templates.parse import parse_template
 from harness.templates.sam import sam_transform
 
 REGION = "eu-west-2"
+READ_LOGS = {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}
 
 
 def _template() -> dict[str, Any]:
@@ -243,3 +245,51 @@ def test_a_scenario_deploys_the_template_with_names_of_its_own(harness_endpoint,
     destroy(Target(endpoint_url=harness_endpoint),
             StackSpec(function_name=stack.function_name, api_name=stack.function_name,
                       bucket=stack.bucket))
+
+
+def test_an_image_deploys_the_same_template_as_an_image_function(harness_endpoint,
+                                                                 harness_package, client):
+    """Deployed only (running it needs a Docker engine: tests/container does)."""
+    target = Target(endpoint_url=harness_endpoint)
+    spec = StackSpec(function_name="tpl-image", api_name="tpl-image-api", bucket="tpl-image",
+                     image_uri="harness/ml-fn:latest")
+    said: list[str] = []
+    stack = deploy(target, spec, harness_package, progress=said.append)
+    assert "function tpl-image (image harness/ml-fn:latest)" in said
+    lam = client("lambda")
+    function = lam.get_function(FunctionName="tpl-image")
+    assert function["Configuration"]["PackageType"] == "Image"
+    assert function["Code"]["ImageUri"] == "harness/ml-fn:latest"
+    assert _resources(client, stack.stack_name)["PredictFunction"][1] == "tpl-image"
+    said.clear()
+    deploy(target, spec, harness_package, progress=said.append)
+    # The same tag again: the stack has no changes, and the image is updated all the same.
+    assert "stack tpl-image: no changes" in said
+    assert "function tpl-image: image harness/ml-fn:latest updated" in said
+    assert lam.get_function(FunctionName="tpl-image")["Code"]["ImageUri"] == (
+        "harness/ml-fn:latest")
+    destroy(target, spec)
+
+
+def test_destroy_removes_what_an_older_harness_made_without_a_stack(harness_endpoint, client,
+                                                                    make_zip):
+    """Before the template, the deploy made the API, function, role and bucket by name."""
+    role = client("iam").create_role(RoleName="tpl-legacy-role", AssumeRolePolicyDocument="{}")
+    client("iam").put_role_policy(RoleName="tpl-legacy-role", PolicyName="harness-predict",
+                                  PolicyDocument=json.dumps({"Version": "2012-10-17",
+                                                             "Statement": [READ_LOGS]}))
+    client("lambda").create_function(
+        FunctionName="tpl-legacy", Runtime="python3.12", Handler="app.handler",
+        Role=role["Role"]["Arn"], Code={"ZipFile": make_zip({"app.py": "def handler(e, c): 1"})})
+    client("apigateway").create_rest_api(name="tpl-legacy-api")
+    client("s3").create_bucket(Bucket="tpl-legacy", CreateBucketConfiguration={
+        "LocationConstraint": REGION})
+    client("s3").put_object(Bucket="tpl-legacy", Key="f.npy", Body=b"x")
+    spec = StackSpec(function_name="tpl-legacy", api_name="tpl-legacy-api", bucket="tpl-legacy")
+    target = Target(endpoint_url=harness_endpoint)
+    exists = {(i.kind, i.action) for i in plan(target, spec)}
+    assert {("IAM role", "exists"), ("Lambda function", "exists"), ("S3 bucket", "use")} <= exists
+    assert sorted(destroy(target, spec)) == [
+        "IAM role tpl-legacy-role", "Lambda function tpl-legacy", "REST API tpl-legacy-api",
+        "S3 bucket tpl-legacy"]
+    assert {i.action for i in plan(target, spec)} == {"create"}
