@@ -76,10 +76,10 @@ def template_resources(spec: StackSpec, *, create_bucket: bool = True) -> dict[s
 
 def plan(target: Target, spec: StackSpec) -> list[PlanItem]:
     """What a deploy of ``spec`` would create, update or use; reads only."""
-    home = target.stack_side()
+    client = target.stack_side().clients(spec.region)
     name = stack_name_of(spec)
     with _step("read the current stack"):
-        existing = stack_resources(lambda service: home.client(service, spec.region), name)
+        existing = stack_resources(client, name)
         in_stack = existing or {}
         owned = BUCKET_ID in in_stack or not bucket_exists(target.client("s3", spec.region),
                                                            spec.bucket)
@@ -89,7 +89,7 @@ def plan(target: Target, spec: StackSpec) -> list[PlanItem]:
             items.append(PlanItem("S3 bucket", spec.bucket, "use"))
         for logical, kind in template_resources(spec, create_bucket=owned).items():
             action = "update" if logical in in_stack else "create"
-            if action == "create" and _outside(home, spec, logical):
+            if action == "create" and _outside(client, spec, logical):
                 action = "exists"
             items.append(PlanItem(_KINDS.get(kind, kind), _name_of(logical, spec), action))
     return items
@@ -107,16 +107,13 @@ def _name_of(logical: str, spec: StackSpec) -> str:
     return _names(spec).get(logical, logical)
 
 
-def _outside(home: Target, spec: StackSpec, logical: str) -> bool:
+def _outside(client: Callable[[str], Any], spec: StackSpec, logical: str) -> bool:
     """Whether a resource the stack would create under a unique name (a role, a function)
     exists already, made without it. (API names need not be unique.)"""
-    region = spec.region
     if logical == ROLE_ID:
-        iam = home.client("iam", region)
-        return _found(lambda: iam.get_role(RoleName=role_name_of(spec)))
+        return _found(lambda: client("iam").get_role(RoleName=role_name_of(spec)))
     if logical == FUNCTION_ID:
-        lam = home.client("lambda", region)
-        return _found(lambda: lam.get_function(FunctionName=spec.function_name))
+        return _found(lambda: client("lambda").get_function(FunctionName=spec.function_name))
     return False
 
 
@@ -140,12 +137,8 @@ def destroy(target: Target, spec: StackSpec,
 
     Anything already gone is skipped, so it is safe to run twice.
     """
-    home = target.stack_side()
+    client = target.stack_side().clients(spec.region)
     name = stack_name_of(spec)
-
-    def client(service: str) -> Any:
-        return home.client(service, spec.region)
-
     with _step(f"read stack {name}"):
         existing = stack_resources(client, name)
     if existing is None:  # made before the template, by name, as the harness made it then

@@ -93,9 +93,27 @@ class Target:
 
     def client(self, service: str, region: str, config: Any = None) -> Any:
         """A boto3 client for ``service`` at this target (S3 at ``s3_endpoint_url`` if set)."""
+        return self._client_in(self._session(region), service, region, config)
+
+    def clients(self, region: str) -> Callable[[str], Any]:
+        """``client(service)`` at this target, each made once from one boto3 session: a
+        session and a client cost ~0.1 s each, and a deploy asks for CloudFormation's often."""
+        session = self._session(region)
+        made: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            if service not in made:
+                made[service] = self._client_in(session, service, region)
+            return made[service]
+
+        return client
+
+    def _session(self, region: str) -> Any:
         import boto3
 
-        session = boto3.session.Session(profile_name=self.profile, region_name=region)
+        return boto3.session.Session(profile_name=self.profile, region_name=region)
+
+    def _client_in(self, session: Any, service: str, region: str, config: Any = None) -> Any:
         kwargs: dict[str, Any] = {"region_name": region}
         if config is not None:
             kwargs["config"] = config
@@ -210,17 +228,17 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> None:
             raise
 
 
-def stack_owns_bucket(target: Target, spec: StackSpec,
+def stack_owns_bucket(target: Target, spec: StackSpec, s3: Any,
                       existing: Mapping[str, tuple[str, str]] | None) -> bool:
     """Whether the stack makes the data bucket. Not when S3 is served elsewhere (it is made
     there), nor when the bucket exists outside the stack (an earlier deploy's, or the user's
-    data): it is used as it is, as the deploy always has."""
+    data): it is used as it is, as the deploy always has. ``s3``: the stack side's."""
     if target.s3_endpoint_url:
         ensure_bucket(target.client("s3", spec.region), spec.bucket, spec.region)
         return False
     if existing is not None and BUCKET_ID in existing:
         return True
-    return not bucket_exists(target.client("s3", spec.region), spec.bucket)
+    return not bucket_exists(s3, spec.bucket)
 
 
 def bucket_exists(s3: Any, bucket: str) -> bool:
@@ -239,17 +257,13 @@ def deploy(target: Target, spec: StackSpec, package: Package,
            progress: Callable[[str], None] = lambda _msg: None) -> Stack:
     """Create or update the example stack from its template; returns where it can be reached."""
     check_spec(spec)
-    home = target.stack_side()
+    client = target.stack_side().clients(spec.region)
     name = stack_name_of(spec)
-
-    def client(service: str) -> Any:
-        return home.client(service, spec.region)
-
     deployer = TemplateDeployer(client, spec.region, progress)
     with _step(f"read stack {name}"):
         existing = stack_resources(client, name)
     with _step(f"create bucket {spec.bucket}"):
-        owned = stack_owns_bucket(target, spec, existing)
+        owned = stack_owns_bucket(target, spec, client("s3"), existing)
     where = "" if owned else (" at " + target.s3_endpoint_url if target.s3_endpoint_url
                               else ", exists: used as it is, outside the stack")
     progress(f"bucket {spec.bucket} ({spec.region}{where})")
