@@ -278,8 +278,9 @@ def harness_package(harness_build_dir: Path, harness_function_dir: Path) -> Pack
 @pytest.fixture(scope="session")
 def harness_stack(harness_endpoint: str, harness_stack_spec: StackSpec,
                   harness_package: Package) -> Stack:
-    """The example stack, deployed once per session: ``invoke_url``, ``bucket``,
-    ``function_name``, ``api_id``, ``region``, ``stage``."""
+    """The example stack (``lambda_fn/template.yaml``, a CloudFormation stack), deployed once
+    per session: ``invoke_url``, ``bucket``, ``function_name``, ``api_id``, ``region``,
+    ``stage``, ``stack_name``."""
     return deploy(Target(endpoint_url=harness_endpoint), harness_stack_spec, harness_package)
 
 

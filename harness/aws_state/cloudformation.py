@@ -35,12 +35,21 @@ _MAKING = (parsing.parse_and_create_resource.__code__, parsing.parse_and_update_
 
 
 def install() -> None:
-    """Make moto's CloudFormation use the models of harness.aws_state.cfn_models (idempotent)."""
+    """Make moto's CloudFormation use the models of harness.aws_state.cfn_models, and list only
+    the resources a stack made (idempotent)."""
     with _installed:
         assert all(model.cloudformation_type() for model in MODELS)
         parsing.get_model_list.cache_clear()
         parsing.get_model_map.cache_clear()
         parsing.get_name_type_map.cache_clear()
+        Stack.stack_resources = property(_listed_resources)  # type: ignore[method-assign,assignment]
+
+
+def _listed_resources(stack: Stack) -> list[Any]:
+    """What DescribeStackResources, ListStackResources and DescribeStackResource see: moto's
+    map holds None for a resource whose Condition is false, which it lists as an empty member
+    (and DescribeStackResource fails on)."""
+    return [resource for resource in stack.resource_map.values() if resource is not None]
 
 
 def account_for(authorization: str, moto_account_header: str | None = None) -> str:
