@@ -51,6 +51,8 @@ class StackSpec:
     memory_mb: int = 512
     timeout_s: int = 30
     allow_pickle_features: bool = False
+    upload_trigger: bool = False
+    """An upload under features/ triggers the function, which writes under predictions/."""
     extra_env: dict[str, str] = field(default_factory=dict)
     """Variables added to the template's (ALLOWED_BUCKETS and ALLOW_PICKLE_FEATURES), or
     replacing them."""
@@ -175,7 +177,8 @@ def stack_parameters(spec: StackSpec, *, create_bucket: bool) -> dict[str, str]:
             "FunctionName": spec.function_name, "RoleName": role_name_of(spec),
             "ApiName": spec.api_name, "StageName": spec.stage,
             "MemorySize": str(spec.memory_mb), "Timeout": str(spec.timeout_s),
-            "AllowPickleFeatures": _flag(spec.allow_pickle_features)}
+            "AllowPickleFeatures": _flag(spec.allow_pickle_features),
+            "UploadTrigger": _flag(spec.upload_trigger)}
 
 
 def _flag(value: bool) -> str:

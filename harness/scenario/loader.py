@@ -105,8 +105,8 @@ class _StackNames:
     """None when there is no template, or it could not be read (reported already)."""
 
 
-_EXAMPLE_ONLY = ("bucket", "allow_pickle_features", "allowed_buckets", "memory_mb", "timeout_s",
-                 "env", "function")
+_EXAMPLE_ONLY = ("bucket", "allow_pickle_features", "upload_trigger", "allowed_buckets",
+                 "memory_mb", "timeout_s", "env", "function")
 
 
 def _check_template(stack: Mapping[str, Any],
@@ -364,6 +364,7 @@ def _build_stack(stack: Mapping[str, Any], base_dir: Path) -> StackRequest:
         region=stack.get("region", defaults.region),
         bucket=stack.get("bucket"),
         allow_pickle_features=bool(stack.get("allow_pickle_features", False)),
+        upload_trigger=bool(stack.get("upload_trigger", False)),
         allowed_buckets=tuple(stack.get("allowed_buckets") or ()),
         memory_mb=int(stack.get("memory_mb", defaults.memory_mb)),
         timeout_s=int(stack.get("timeout_s", defaults.timeout_s)),

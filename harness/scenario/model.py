@@ -47,6 +47,8 @@ class StackRequest:
     bucket: str | None = None
     """None: a bucket named after the stack."""
     allow_pickle_features: bool = False
+    upload_trigger: bool = False
+    """Uploads under features/ trigger the function (predictions under predictions/)."""
     allowed_buckets: tuple[str, ...] = ()
     """Buckets the function may read besides the stack's own."""
     memory_mb: int = 512

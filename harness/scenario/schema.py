@@ -340,6 +340,7 @@ STACK = Obj({
     "region": Field(STRING),
     "bucket": Field(STRING),
     "allow_pickle_features": Field(BOOL),
+    "upload_trigger": Field(BOOL, doc="uploads under features/ trigger the function"),
     "allowed_buckets": Field(ListOf(STRING)),
     "memory_mb": Field(Scalar("an integer", (int,), minimum=128, maximum=10240)),
     "timeout_s": Field(Scalar("an integer", (int,), minimum=1, maximum=900)),

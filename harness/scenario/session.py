@@ -217,6 +217,7 @@ def stack_spec(request: StackRequest, key: str) -> StackSpec:
                      api_name=name, handler=handler,
                      memory_mb=request.memory_mb, timeout_s=request.timeout_s,
                      allow_pickle_features=request.allow_pickle_features,
+                     upload_trigger=request.upload_trigger,
                      extra_env={"ALLOWED_BUCKETS": allowed, **dict(request.env)})
 
 
