@@ -60,7 +60,8 @@ def test_the_template_is_valid_for_the_sam_translator_and_makes_the_example_stac
     kinds = sorted(resource["Type"] for resource in resources.values())
     assert kinds == ["AWS::ApiGateway::Deployment", "AWS::ApiGateway::RestApi",
                      "AWS::ApiGateway::Stage", "AWS::IAM::Role", "AWS::Lambda::Function",
-                     "AWS::Lambda::Permission", "AWS::S3::Bucket"]
+                     "AWS::Lambda::Permission", "AWS::Lambda::Permission", "AWS::S3::Bucket"]
+    assert resources["UploadPermission"]["Properties"]["Principal"] == "s3.amazonaws.com"
     function = resources["PredictFunction"]["Properties"]
     assert function["Role"] == {"Fn::GetAtt": ["PredictRole", "Arn"]}
     assert function["Code"] == {"S3Bucket": "artifacts", "S3Key": "code.zip"}
