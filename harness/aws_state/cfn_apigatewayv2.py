@@ -97,12 +97,6 @@ class HttpApi(Declared, CloudFormationModel):
             api.import_api(json.dumps(normalised_body(body)), fail_on_warnings=False)
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         apigatewayv2_backends[account_id][region_name].delete_api(self.api_id)
@@ -137,12 +131,6 @@ class HttpStage(Declared, ReplacedOnUpdate, CloudFormationModel):
         apigatewayv2_backends[account_id][region_name].create_stage(properties["ApiId"], config)
         return cls(properties["ApiId"], properties["StageName"])
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:
@@ -213,12 +201,6 @@ class HttpIntegration(Declared, CloudFormationModel):
             **_arguments(properties, _INTEGRATION_PROPERTIES))
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:
@@ -273,12 +255,6 @@ class HttpRoute(Declared, CloudFormationModel):
             **_arguments(properties, _ROUTE_PROPERTIES))
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:

@@ -83,12 +83,6 @@ class Subscription(Declared, CloudFormationModel):
         cls._set_attributes(sns_backends[account][region], original_resource.arn, properties)
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         account, region = self._where
@@ -127,12 +121,6 @@ class QueuePolicy(Declared, ReplacedOnUpdate, CloudFormationModel):
         backend = sqs_backends[self._where[0]][self._where[1]]
         return [backend.get_queue(url.rstrip("/").rsplit("/", 1)[-1]) for url in self.queues]
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = sqs_backends[self._where[0]][self._where[1]]
@@ -207,12 +195,6 @@ class Schedule(Declared, CloudFormationModel):
             **cls._arguments(properties))
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         region = self.arn.split(":")[3]

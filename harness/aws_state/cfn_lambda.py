@@ -219,12 +219,6 @@ class LayerVersion(Declared, CloudFormationModel):
             original_resource.delete(account_id, region_name)
         return made
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:
