@@ -19,11 +19,11 @@ from harness.lambda_.cloudwatch import LogBounds, LogWriter
 from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
-from harness.triggers import Triggers
-from harness.triggers.function_urls import FunctionUrls
 
-if TYPE_CHECKING:  # moto is imported when an emulator starts, not with the package
+if TYPE_CHECKING:  # moto is imported when an emulator starts, not with the package: a Locust
+    # worker imports the CLI, and moto's requests must not be loaded before gevent patches ssl
     from harness.metrics import Metrics
+    from harness.triggers import Triggers
 
 
 def _moto_app():  # type: ignore[no-untyped-def]
@@ -99,6 +99,8 @@ class Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
         from harness.metrics import Metrics
+        from harness.triggers import Triggers
+        from harness.triggers.function_urls import FunctionUrls
 
         guard = self._guard()  # a bad name or origin is refused before anything starts
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
