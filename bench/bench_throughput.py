@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil  # noqa: E402
 
 from harness.config import EmulatorConfig  # noqa: E402
-from harness.deploy import StackSpec, Target, deploy, ensure_api  # noqa: E402
+from harness.deploy import StackSpec, Target, deploy  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
 from harness.features import encode_features  # noqa: E402
 from harness.package import build_package, zip_files  # noqa: E402
@@ -87,8 +87,7 @@ def setup(emulator: Emulator, state: Path) -> tuple[list[Target_], Any]:
         FunctionName="bench-trivial", Runtime="python3.12", Handler="app.handler",
         Role="arn:aws:iam::123456789012:role/harness-predict-role", MemorySize=128,
         Code={"ZipFile": zip_files({"app.py": TRIVIAL})})
-    spec = StackSpec(function_name="bench-trivial", api_name="bench-trivial-api")
-    api_id = ensure_api(apigw, spec, trivial["FunctionArn"])
+    api_id = _proxy_api(apigw, "bench-trivial-api", trivial["FunctionArn"], stack.region)
     base = emulator.url
     targets = [
         Target_("trivial", "bench-trivial", f"{base}/_aws/execute-api/{api_id}/dev/predict",
@@ -97,6 +96,22 @@ def setup(emulator: Emulator, state: Path) -> tuple[list[Target_], Any]:
                 json.dumps({"bucket": stack.bucket, "key": "bench/ten-rows.npy"}).encode()),
     ]
     return targets, lam
+
+
+def _proxy_api(apigw: Any, name: str, function_arn: str, region: str) -> str:
+    """A REST API with POST /predict -> the function (AWS_PROXY), deployed to stage dev."""
+    api_id = apigw.create_rest_api(name=name)["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    route = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="predict")["id"]
+    apigw.put_method(restApiId=api_id, resourceId=route, httpMethod="POST",
+                     authorizationType="NONE")
+    apigw.put_integration(
+        restApiId=api_id, resourceId=route, httpMethod="POST", type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}"
+            "/invocations")
+    apigw.create_deployment(restApiId=api_id, stageName="dev")
+    return str(api_id)
 
 
 def _cpu(proc: psutil.Process) -> float:

@@ -36,8 +36,6 @@ class LambdaConfig:
     ``--no-index --find-links DIR``); HARNESS_PIP_ARGS, split as a shell would."""
     init_timeout_s: float = 10.0
     """Longest time an environment may take to initialise (AWS: 10 s for on-demand)."""
-    event_retry_delays_s: tuple[float, ...] = (1.0, 2.0)
-    """Delays before the retries of a failed asynchronous (Event) invocation."""
     zip_executor: str = "process"
     """How zip functions run: "process" (the runtime client as a child process) or "container"
     (in ``zip_image``, with the package mounted at /var/task). Image functions always run in

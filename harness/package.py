@@ -8,6 +8,7 @@ import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from harness.errors import DeployError
@@ -37,27 +38,32 @@ def zip_files(files: Mapping[str, str | bytes]) -> bytes:
 
 
 def _model_is_current(model_dir: Path) -> bool:
-    import sklearn
-
     meta = model_dir / "model.json"
     if not (meta.is_file() and (model_dir / "model.joblib").is_file()):
         return False
     try:
-        return bool(json.loads(meta.read_text()).get("sklearn_version") == sklearn.__version__)
+        # The installed version from its metadata: importing scikit-learn to read it takes
+        # seconds, which `harness demo` would pay for nothing once the model is trained.
+        installed = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return False
+    try:
+        return bool(json.loads(meta.read_text()).get("sklearn_version") == installed)
     except ValueError:
         return False
 
 
 def ensure_model(build_dir: Path) -> Path:
     """Train the example model into ``build_dir`` unless a current one is there."""
-    try:
+    if _model_is_current(build_dir / "model"):
+        return build_dir / "model"
+    try:  # the optional extra, imported only to train: scikit-learn takes seconds to import
         from lambda_fn.train import train
     except ImportError as exc:
         raise DeployError(
             f"training the example model needs scikit-learn: {exc} "
             "(install with: pip install 'harness[ml]')") from None
-    if not _model_is_current(build_dir / "model"):
-        train(build_dir)
+    train(build_dir)
     return build_dir / "model"
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from harness.clock_client import ClockClient
 from harness.config import EmulatorConfig
 from harness.deploy import Stack, StackSpec, Target, deploy
 from harness.emulator import Emulator
@@ -277,8 +278,9 @@ def harness_package(harness_build_dir: Path, harness_function_dir: Path) -> Pack
 @pytest.fixture(scope="session")
 def harness_stack(harness_endpoint: str, harness_stack_spec: StackSpec,
                   harness_package: Package) -> Stack:
-    """The example stack, deployed once per session: ``invoke_url``, ``bucket``,
-    ``function_name``, ``api_id``, ``region``, ``stage``."""
+    """The example stack (``lambda_fn/template.yaml``, a CloudFormation stack), deployed once
+    per session: ``invoke_url``, ``bucket``, ``function_name``, ``api_id``, ``region``,
+    ``stage``, ``stack_name``."""
     return deploy(Target(endpoint_url=harness_endpoint), harness_stack_spec, harness_package)
 
 
@@ -315,6 +317,13 @@ def harness_faults(harness_endpoint: str) -> Iterator[Any]:
     client = FaultClient(harness_endpoint)
     yield client
     client.clear()
+
+
+@pytest.fixture
+def harness_clock(harness_endpoint: str) -> ClockClient:
+    """The emulator's clock: ``harness_clock.advance(60)`` makes a minute pass for retries,
+    event ages and schedules, at once (``now()``, ``offset``). Works against ``harness up``."""
+    return ClockClient(harness_endpoint)
 
 
 @pytest.fixture(scope="session")

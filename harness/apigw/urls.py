@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from harness.http import HttpRequest
 
@@ -30,6 +31,9 @@ _HOST = re.compile(
 _AWS_PREFIX = "/_aws/execute-api/"
 _RESTAPIS_PREFIX = "/restapis/"
 _USER_REQUEST = "_user_request_"
+# An execute-api URL as CloudFormation outputs give it: AWS's host form.
+_AWS_API_URL = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)"
+                          r"\.amazonaws\.com/(?P<stage>[^/]+)(?P<path>/.*)?$")
 
 
 @dataclass(frozen=True)
@@ -90,3 +94,24 @@ def _split_stage(api_id: str, after_api: str) -> ExecuteApiTarget:
 
 def _as_path(below: str) -> str:
     return "/" + below
+
+
+def execute_api_url(served_by: str, api_id: str, stage: str, region: str, path: str) -> str:
+    """The URL API Gateway serves ``path`` of ``stage`` at: AWS's host form on AWS, the
+    emulator's ``/_aws/execute-api/`` form elsewhere. ``$default`` has no stage segment."""
+    below = "/" + path.lstrip("/")
+    staged = below if stage == "$default" else f"/{stage}{below}"
+    host = urlsplit(served_by).hostname or ""
+    if host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        return f"https://{api_id}.execute-api.{region}.amazonaws.com{staged}"
+    return f"{served_by.rstrip('/')}/_aws/execute-api/{api_id}{staged}"
+
+
+def reachable(value: str, served_by: str) -> str:
+    """An output that is an execute-api URL, as the endpoint serving API Gateway serves it
+    (unchanged on AWS, and for any other value)."""
+    match = _AWS_API_URL.match(value)
+    if match is None:
+        return value
+    return execute_api_url(served_by, match.group("api"), match.group("stage"),
+                           match.group("region"), match.group("path") or "/")

@@ -64,6 +64,16 @@ def import_openapi(backend: Any, api: Any, body: dict[str, Any]) -> None:
         api.binaryMediaTypes = list(binary)
 
 
+def _endpoint_configuration(properties: dict[str, Any]) -> Any:
+    """CloudFormation's ``EndpointConfiguration`` in the API's casing (moto keeps it as given,
+    and GetRestApi's ``types`` then reads nothing). Any: moto's hint says str, it keeps a dict."""
+    given = properties.get("EndpointConfiguration")
+    if not isinstance(given, dict):
+        return None
+    found = {"types": given.get("Types"), "vpcEndpointIds": given.get("VpcEndpointIds")}
+    return {key: value for key, value in found.items() if value is not None} or None
+
+
 class RestApi(Declared, CloudFormationModel):
     """AWS::ApiGateway::RestApi, its inline OpenAPI ``Body`` imported (moto ignores it)."""
 
@@ -83,7 +93,7 @@ class RestApi(Declared, CloudFormationModel):
         backend = apigateway_backends[account_id][region_name]
         api = backend.create_rest_api(
             name=str(name), description=properties.get("Description", ""),
-            endpoint_configuration=properties.get("EndpointConfiguration"))
+            endpoint_configuration=_endpoint_configuration(properties))
         try:
             if body:
                 import_openapi(backend, api, body)
@@ -203,12 +213,6 @@ class Deployment(Declared, CloudFormationModel):
         return cls.create_from_cloudformation_json(
             new_resource_name, cloudformation_json, account_id, region_name)
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         api = apigateway_backends[account_id][region_name].apis.get(self.api_id)

@@ -1,9 +1,10 @@
 """API Gateway v2 (HTTP APIs) CloudFormation types, which moto lacks: Api with its OpenAPI Body
-(what SAM's HttpApi events make) and Stage."""
+(what SAM's HttpApi events make), Stage, and the Integration and Route written by hand."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from moto.apigatewayv2.models import apigatewayv2_backends
@@ -96,12 +97,6 @@ class HttpApi(Declared, CloudFormationModel):
             api.import_api(json.dumps(normalised_body(body)), fail_on_warnings=False)
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         apigatewayv2_backends[account_id][region_name].delete_api(self.api_id)
@@ -136,15 +131,134 @@ class HttpStage(Declared, ReplacedOnUpdate, CloudFormationModel):
         apigatewayv2_backends[account_id][region_name].create_stage(properties["ApiId"], config)
         return cls(properties["ApiId"], properties["StageName"])
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:
             apigatewayv2_backends[account_id][region_name].delete_stage(self.api_id, self.name)
         except Exception:  # the API went first, its stages with it
+            pass
+
+
+_INTEGRATION_PROPERTIES = (
+    "ConnectionId", "ConnectionType", "ContentHandlingStrategy", "CredentialsArn", "Description",
+    "IntegrationMethod", "IntegrationSubtype", "IntegrationType", "IntegrationUri",
+    "PassthroughBehavior", "PayloadFormatVersion", "RequestParameters", "RequestTemplates",
+    "ResponseParameters", "TemplateSelectionExpression", "TimeoutInMillis", "TlsConfig")
+_ROUTE_PROPERTIES = (
+    "ApiKeyRequired", "AuthorizationScopes", "AuthorizationType", "AuthorizerId",
+    "ModelSelectionExpression", "OperationName", "RequestModels", "RequestParameters",
+    "RouteKey", "RouteResponseSelectionExpression", "Target")
+_WORD = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _arguments(properties: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """moto's keyword arguments (snake_case) for CloudFormation's properties; absent ones None."""
+    return {_WORD.sub("_", name).lower(): properties.get(name) for name in names}
+
+
+class HttpIntegration(Declared, CloudFormationModel):
+    """AWS::ApiGatewayV2::Integration, written by hand (SAM puts its own in the Api's Body)."""
+
+    TYPE = "AWS::ApiGatewayV2::Integration"
+    ATTRIBUTES = frozenset({"IntegrationId"})
+
+    def __init__(self, api_id: str, integration_id: str) -> None:
+        self.api_id = api_id
+        self.integration_id = integration_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.integration_id
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "IntegrationId":
+            return self.integration_id
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> HttpIntegration:
+        properties = cloudformation_json["Properties"]
+        require(properties, "ApiId", "IntegrationType")
+        made = apigatewayv2_backends[account_id][region_name].create_integration(
+            api_id=properties["ApiId"], **_arguments(properties, _INTEGRATION_PROPERTIES))
+        return cls(properties["ApiId"], made.id)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: HttpIntegration, new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> HttpIntegration:
+        properties = cloudformation_json["Properties"]
+        if properties.get("ApiId") != original_resource.api_id:  # a new API: a new integration
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name)
+        apigatewayv2_backends[account_id][region_name].update_integration(
+            api_id=original_resource.api_id, integration_id=original_resource.integration_id,
+            **_arguments(properties, _INTEGRATION_PROPERTIES))
+        return original_resource
+
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        try:
+            apigatewayv2_backends[account_id][region_name].delete_integration(
+                self.api_id, self.integration_id)
+        except Exception:  # the API went first, its integrations with it
+            pass
+
+
+class HttpRoute(Declared, CloudFormationModel):
+    """AWS::ApiGatewayV2::Route, written by hand; its Target is ``integrations/{id}``."""
+
+    TYPE = "AWS::ApiGatewayV2::Route"
+    ATTRIBUTES = frozenset({"RouteId"})
+
+    def __init__(self, api_id: str, route_id: str) -> None:
+        self.api_id = api_id
+        self.route_id = route_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.route_id
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "RouteId":
+            return self.route_id
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        region_name: str, **kwargs: Any,
+    ) -> HttpRoute:
+        properties = cloudformation_json["Properties"]
+        require(properties, "ApiId", "RouteKey")
+        made = apigatewayv2_backends[account_id][region_name].create_route(
+            api_id=properties["ApiId"], **_arguments(properties, _ROUTE_PROPERTIES))
+        return cls(properties["ApiId"], made.route_id)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: HttpRoute, new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> HttpRoute:
+        properties = cloudformation_json["Properties"]
+        if properties.get("ApiId") != original_resource.api_id:  # a new API: a new route
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name)
+        apigatewayv2_backends[account_id][region_name].update_route(
+            api_id=original_resource.api_id, route_id=original_resource.route_id,
+            **_arguments(properties, _ROUTE_PROPERTIES))
+        return original_resource
+
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        try:
+            apigatewayv2_backends[account_id][region_name].delete_route(self.api_id,
+                                                                        self.route_id)
+        except Exception:  # the API went first, its routes with it
             pass

@@ -30,6 +30,14 @@ class Declared:
     def has_cfn_attr(cls, attr: str) -> bool:
         return attr in cls.ATTRIBUTES
 
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> None:
+        """moto deletes a stack's resources through their instances' ``delete()``; this class
+        path is never taken for the types declared here."""
+        raise NotImplementedError("deleted through the instance's delete()")
+
 
 class ReplacedOnUpdate:
     """Mixed in before ``CloudFormationModel``: an update deletes the resource and makes it again

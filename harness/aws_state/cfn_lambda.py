@@ -1,5 +1,6 @@
 """Lambda's CloudFormation types as AWS makes them: Function (every property), Url, Permission,
-LayerVersion (moto's drop properties, lack the type, or give no physical id)."""
+LayerVersion, EventInvokeConfig (moto's drop properties, lack the type, or give no physical
+id)."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ class FunctionUrl(Declared, ReplacedOnUpdate, CloudFormationModel):
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         if attribute_name == "FunctionUrl":
-            return self.url + "/"
+            return self.url if self.url.endswith("/") else self.url + "/"
         if attribute_name == "FunctionArn":
             return self.function_arn
         raise UnformattedGetAttTemplateException()
@@ -218,12 +219,6 @@ class LayerVersion(Declared, CloudFormationModel):
             original_resource.delete(account_id, region_name)
         return made
 
-    @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-        region_name: str,
-    ) -> None:
-        raise NotImplementedError("deleted through the instance's delete()")
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:

@@ -12,11 +12,14 @@ from __future__ import annotations
 from moto.core.common_models import CloudFormationModel
 
 from harness.aws_state.cfn_apigateway import ApiStage, Deployment, RestApi
-from harness.aws_state.cfn_apigatewayv2 import HttpApi, HttpStage
+from harness.aws_state.cfn_apigatewayv2 import HttpApi, HttpIntegration, HttpRoute, HttpStage
+from harness.aws_state.cfn_event_invoke import EventInvokeConfig
+from harness.aws_state.cfn_event_sources import QueuePolicy, Schedule, Subscription
 from harness.aws_state.cfn_iam import Role
 from harness.aws_state.cfn_lambda import Function, FunctionUrl, LayerVersion, Permission
 from harness.aws_state.cfn_s3 import Bucket, BucketPolicy
 
 MODELS: tuple[type[CloudFormationModel], ...] = (
     Function, RestApi, ApiStage, Deployment, FunctionUrl, Permission, BucketPolicy,
-    LayerVersion, HttpApi, HttpStage, Bucket, Role)
+    LayerVersion, HttpApi, HttpStage, Bucket, HttpIntegration, HttpRoute, EventInvokeConfig,
+    Subscription, QueuePolicy, Schedule, Role)

@@ -22,7 +22,7 @@ from moto.core.exceptions import ServiceException
 from moto.iam.models import get_account_id_from
 from moto.s3.models import s3_backends
 
-from harness.aws_state.cfn_dependents import dependency_cycle, propagate, snapshot
+from harness.aws_state.cfn_dependents import dependency_cycle
 from harness.aws_state.cfn_models import MODELS
 from harness.templates.errors import TemplateError
 
@@ -30,15 +30,26 @@ _installed = threading.Lock()
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 # moto answers these without creating anything; they are not "unsupported".
 _NO_OP_TYPES = frozenset(parsing.NULL_MODELS)
+# The frames in which moto makes one resource of a template (their local ``logical_id``).
+_MAKING = (parsing.parse_and_create_resource.__code__, parsing.parse_and_update_resource.__code__)
 
 
 def install() -> None:
-    """Make moto's CloudFormation use the models of harness.aws_state.cfn_models (idempotent)."""
+    """Make moto's CloudFormation use the models of harness.aws_state.cfn_models, and list only
+    the resources a stack made (idempotent)."""
     with _installed:
         assert all(model.cloudformation_type() for model in MODELS)
         parsing.get_model_list.cache_clear()
         parsing.get_model_map.cache_clear()
         parsing.get_name_type_map.cache_clear()
+        Stack.stack_resources = property(_listed_resources)  # type: ignore[method-assign,assignment]
+
+
+def _listed_resources(stack: Stack) -> list[Any]:
+    """What DescribeStackResources, ListStackResources and DescribeStackResource see: moto's
+    map holds None for a resource whose Condition is false, which it lists as an empty member
+    (and DescribeStackResource fails on)."""
+    return [resource for resource in stack.resource_map.values() if resource is not None]
 
 
 def account_for(authorization: str, moto_account_header: str | None = None) -> str:
@@ -93,12 +104,18 @@ class NewStack:
     rollback: bool = True
 
 
+def refuse_cycle(template: dict[str, Any]) -> None:
+    """CloudFormation's refusal of resources that depend on each other in a circle (moto would
+    recurse until Python's stack runs out)."""
+    circle = dependency_cycle(template)
+    if circle:
+        raise TemplateError(f"Circular dependency between resources: [{', '.join(circle)}]")
+
+
 def create_stack(account_id: str, region: str, request: NewStack) -> str:
     """Create the stack; a failure rolls it back (or leaves CREATE_FAILED). Its id."""
     backend = cloudformation_backends[account_id][region]
-    circle = dependency_cycle(request.template)
-    if circle:
-        raise TemplateError(f"Circular dependency between resources: [{', '.join(circle)}]")
+    refuse_cycle(request.template)
     unsupported = unsupported_resource(request.template)
     # An unknown type is named as the cause even when moto, having skipped it, fails on a
     # reference to it first.
@@ -113,28 +130,30 @@ def create_stack(account_id: str, region: str, request: NewStack) -> str:
         if half_made is None or half_made.status != "CREATE_IN_PROGRESS":
             raise as_template_error(error) from None  # refused before anything was made
         failed = unsupported or failing_resource(error.__traceback__, request.template)
-        _fail_create(half_made, failed, unsupported_text or describe_error(error),
+        fail_create(half_made, failed, unsupported_text or describe_error(error),
                      request.rollback)
         return str(half_made.stack_id)
-    unsupported = unsupported and _made_here(stack, unsupported)
+    unsupported = unsupported and made_here(request.template, stack, unsupported)
     if unsupported:
         if stack.events and stack.events[-1].resource_status == "CREATE_COMPLETE":
             stack.events.pop()  # moto declared it complete without the skipped resource
-        _fail_create(stack, unsupported, str(unsupported_text), request.rollback)
+        fail_create(stack, unsupported, str(unsupported_text), request.rollback)
     else:
-        _resource_events(stack)
+        resource_events(stack)
     return str(stack.stack_id)
 
 
-def _made_here(stack: Stack, resource: tuple[str, str]) -> tuple[str, str] | None:
-    """``resource``, unless its Condition is false (then CloudFormation does not make it)."""
-    condition = (stack.template_dict.get("Resources", {}).get(resource[0]) or {}).get("Condition")
+def made_here(template: dict[str, Any], stack: Stack,
+              resource: tuple[str, str]) -> tuple[str, str] | None:
+    """``resource``, unless its Condition is false in the stack as moto made it from
+    ``template`` (then CloudFormation does not make it)."""
+    condition = ((template.get("Resources") or {}).get(resource[0]) or {}).get("Condition")
     if condition and not stack.resource_map.lazy_condition_map[condition]:
         return None
     return resource
 
 
-def _resource_events(stack: Stack) -> None:
+def resource_events(stack: Stack) -> None:
     """CREATE_IN_PROGRESS and CREATE_COMPLETE of each resource made, before the stack's own
     CREATE_COMPLETE (moto records the stack's events only; sam deploy shows these)."""
     if not stack.events or stack.events[-1].resource_status != "CREATE_COMPLETE":
@@ -146,51 +165,6 @@ def _resource_events(stack: Stack) -> None:
         add_event(stack, logical_id, kind, "CREATE_IN_PROGRESS", None)
         add_event(stack, logical_id, kind, "CREATE_COMPLETE", None, physical)
     stack.events.append(done)
-
-
-def execute_change_set(account_id: str, region: str, change_set: str,
-                       stack_name: str | None) -> None:
-    """Execute a change set; a failed CREATE rolls back like CreateStack, outputs are refreshed."""
-    backend = cloudformation_backends[account_id][region]
-    found = backend.describe_change_set(change_set)
-    if found is None:
-        raise TemplateError(f"ChangeSet [{change_set}] does not exist")
-    stack, creating = found.stack, found.change_set_type == "CREATE"
-    before = snapshot(stack)
-    unsupported = unsupported_resource(found.template_dict)
-    if unsupported and not creating:
-        raise TemplateError(unsupported_reason(unsupported))  # not done: UPDATE_ROLLBACK_*
-    try:
-        backend.execute_change_set(change_set_name=change_set, stack_name=stack_name)
-    except Exception as error:
-        if not creating:
-            raise as_template_error(error) from None  # not done here: UPDATE_ROLLBACK_*
-        failure = unsupported or failing_resource(error.__traceback__, found.template_dict)
-        reason = unsupported_reason(unsupported) if unsupported else describe_error(error)
-        _fail_change_set(found, failure, reason)
-        return
-    if unsupported:
-        _fail_change_set(found, unsupported, unsupported_reason(unsupported))
-        return
-    if creating:
-        _resource_events(stack)
-    else:
-        propagate(stack, before)
-    # moto applies the resources but keeps the outputs of the template the stack had before.
-    stack._parse_template()
-    stack.parameters = dict(found.parameters)
-    stack.output_map = stack._create_output_map()
-    stack.description = stack.template_dict.get("Description")
-
-
-def _fail_change_set(change_set: Any, failed: tuple[str, str] | None, reason: str) -> None:
-    stack = change_set.stack
-    if stack.events and stack.events[-1].resource_status == "CREATE_COMPLETE":
-        stack.events.pop()  # moto declared it complete before the failure was seen
-    stack.template_dict = change_set.template_dict
-    stack.resource_map._resource_json_map = change_set.template_dict.get("Resources", {})
-    change_set.execution_status = "EXECUTE_FAILED"
-    _fail_create(stack, failed, reason, rollback=True)
 
 
 def unsupported_reason(unsupported: tuple[str, str]) -> str:
@@ -222,14 +196,15 @@ def _frames(tb: TracebackType | None) -> Iterator[Any]:
 
 def failing_resource(tb: TracebackType | None,
                       template: dict[str, Any]) -> tuple[str, str] | None:
-    """The resource whose creation raised: the innermost parse_and_create_resource frame.
+    """The resource whose creation or update raised: the innermost frame of moto's
+    parse_and_create_resource or parse_and_update_resource.
 
     moto creates a resource lazily when another refers to it, so the one that failed is the
-    deepest one being created, not the one the loop was at.
+    deepest one being made, not the one the loop was at.
     """
     found = None
     for frame in _frames(tb):
-        if frame.f_code is parsing.parse_and_create_resource.__code__:
+        if frame.f_code in _MAKING:
             found = str(frame.f_locals.get("logical_id"))
     if found is None:
         return None
@@ -240,9 +215,14 @@ def failing_resource(tb: TracebackType | None,
 def describe_error(error: BaseException) -> str:
     """One line, as CloudFormation words a resource's failure."""
     message = getattr(error, "message", None)
-    code = getattr(error, "code", None) or getattr(error, "error_type", None)
+    # moto's REST errors keep the HTTP status in ``code`` and AWS's error code in ``error_type``.
+    code = next((c for c in (getattr(error, "code", None), getattr(error, "error_type", None))
+                 if isinstance(c, str) and c), None)
     if isinstance(message, str) and message:
         return f"{message} (Service: {code})" if code else message
+    if isinstance(error, ValueError) and len(error.args) == 2 and str(error.args[0]).endswith(
+            "Exception"):  # moto's ValueError(code, message), as its Lambda models raise
+        return f"{error.args[1]} (Service: {error.args[0]})"
     if isinstance(error, KeyError):
         return f"Property validation failure: required property {error.args[0]!s} is missing"
     return f"{type(error).__name__}: {error}"
@@ -266,7 +246,7 @@ def add_event(stack: Stack, logical_id: str, kind: str, status: str, reason: str
                               resource_status_reason=reason, resource_properties=None))
 
 
-def _fail_create(stack: Stack, failed: tuple[str, str] | None, reason: str,
+def fail_create(stack: Stack, failed: tuple[str, str] | None, reason: str,
                  rollback: bool) -> None:
     """CREATE_FAILED for the resource, then ROLLBACK_COMPLETE with everything deleted."""
     made = _made_resources(stack)

@@ -1,4 +1,5 @@
-"""``harness deploy``: deploy the example stack to an endpoint and print where it is."""
+"""``harness deploy``: deploy the example stack (``lambda_fn/template.yaml``) to an endpoint and
+print where it is."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from harness.package import build_package
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser(
         "deploy", help="deploy the example stack (bucket, role, function, REST API)",
-        description="Deploy the example ML stack with boto3 calls only and print it as JSON "
-                    "(invoke_url, bucket, function_name, api_id, region). Safe to run twice.")
+        description="Deploy the example ML stack from lambda_fn/template.yaml as a "
+                    "CloudFormation stack (the function's package uploaded as sam deploy does) "
+                    "and print it as JSON (invoke_url, bucket, function_name, api_id, region, "
+                    "stack_name). Safe to run twice: an unchanged stack is left as it is.")
     add_where(parser)
     add_stack_location(parser)
     parser.add_argument("--allow-pickle-features", action="store_true",
@@ -24,8 +27,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "for data you trust; off by default)")
     parser.add_argument("--s3-endpoint-url", type=endpoint_url, default=None,
                         help="S3 served elsewhere, e.g. LocalStack's http://127.0.0.1:4566 in "
-                             "docker-compose.yml: the bucket is made there and the function "
-                             "reads from it")
+                             "docker-compose.yml: the data bucket is made there (not by the "
+                             "stack) and the function reads from it")
     parser.add_argument("--image-uri", default=None,
                         help="deploy the function as a container image (PackageType=Image), "
                              "e.g. harness/ml-fn:latest from `harness image build`")

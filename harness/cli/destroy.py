@@ -1,5 +1,5 @@
-"""``harness destroy``: remove the example stack (API, function, role, bucket and its objects),
-or with ``--stack NAME`` a CloudFormation stack (a template's) on any endpoint."""
+"""``harness destroy``: remove the example stack (its CloudFormation stack: API, function, role,
+bucket and its objects), or with ``--stack NAME`` any CloudFormation stack on any endpoint."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from harness.templates.deployer import TemplateDeployer
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser(
         "destroy", help="remove what `harness deploy` made (API, function, role, bucket)",
-        description="Delete the example stack's REST API, function, IAM role and data bucket "
-                    "(with every object in it). Anything already gone is skipped. With --stack, "
-                    "delete that CloudFormation stack instead and wait for DELETE_COMPLETE.")
+        description="Delete the example stack (a CloudFormation stack from "
+                    "lambda_fn/template.yaml): its data bucket is emptied, then the stack with "
+                    "its REST API, function and IAM role, and the package it uploaded. Anything "
+                    "already gone is skipped. With --stack, delete that CloudFormation stack "
+                    "instead and wait for DELETE_COMPLETE.")
     add_where(parser)
     add_stack_location(parser)
     parser.add_argument("--stack", default=None, metavar="NAME",
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     target = Target(endpoint_url=args.endpoint_url, profile=args.profile)
     if args.aws:
         existing = [f"delete {item.kind} {item.name}" for item in plan(target, spec)
-                    if item.action == "update"]
+                    if item.action != "create"]
         if not existing:
             print("nothing to destroy: no resource of the stack exists", file=sys.stderr)
             return 0

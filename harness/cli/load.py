@@ -47,6 +47,17 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--master-host", default="127.0.0.1",
                         help="with --worker: the master's address")
     parser.add_argument("--watch-parent", action="store_true", help=argparse.SUPPRESS)
+    queue = parser.add_argument_group(
+        "driving a queue", "Instead of a scenario: deploy --template on the embedded emulator, "
+        "send --messages messages to its queue --queue at --rate a second, and report "
+        "send-to-processed latency per message, the queue's depth over time and the event "
+        "source mapping's concurrency (queue-report.json in --out)")
+    queue.add_argument("--queue", metavar="QUEUE", help="the queue's logical id or name")
+    queue.add_argument("--template", type=Path, help="the SAM or CloudFormation template")
+    queue.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
+                       help="a template parameter (repeatable)")
+    queue.add_argument("--rate", type=float, default=50.0, help="messages a second (default 50)")
+    queue.add_argument("--messages", type=int, default=500, help="messages to send (default 500)")
     parser.set_defaults(run=run)
 
 
@@ -61,8 +72,11 @@ def run(args: argparse.Namespace) -> int:
         from harness.load.engine import run_worker
 
         return run_worker(args.master_host, args.master_port or 5557, args.watch_parent)
+    if args.queue is not None:
+        return _drive_queue(args)
     if args.scenario is None:
-        raise UsageError("give a scenario file (e.g. scenarios/load-seed.yaml), or --worker")
+        raise UsageError("give a scenario file (e.g. scenarios/load-seed.yaml), --queue with "
+                         "--template, or --worker")
     if args.workers < 0 or args.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
     from harness.load.plots import write_html
@@ -82,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
                           progress=not args.no_progress)
     result = replay(scenario, options, _say)
     report = build_report(result)
+    if args.endpoint_url is not None:
+        from harness.load.publish import publish_projection
+
+        publish_projection(args.endpoint_url, report)  # for billing alarms on the endpoint
     json_path = write_json(report, out)
     summary = summary_table(report)
     html_path = write_html(report, out, summary)
@@ -91,3 +109,27 @@ def run(args: argparse.Namespace) -> int:
         print("harness load: interrupted, the report above is partial", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0 if report["slo"]["passed"] else EXIT_SLO_FAILED
+
+
+def _drive_queue(args: argparse.Namespace) -> int:
+    from harness.errors import UsageError
+    from harness.load.queue_drive import QueueDrive, drive, summary_lines
+
+    if args.template is None:
+        raise UsageError("--queue needs --template: the stack whose queue and mapping to drive")
+    if args.endpoint_url is not None:
+        raise UsageError("--queue runs on the embedded emulator (the per-message latency is "
+                         "measured on the harness side); drop --endpoint-url")
+    parameters = []
+    for item in args.parameter:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--parameter takes KEY=VALUE, got {item!r}")
+        parameters.append((key, value))
+    out = args.out or Path("load-reports") / f"queue-{time.strftime('%Y%m%d-%H%M%S')}"
+    spec = QueueDrive(template=args.template.resolve(), queue=args.queue, rate=args.rate,
+                      messages=args.messages, parameters=tuple(parameters))
+    report = drive(spec, _say, out)
+    print("\n".join(summary_lines(report)))
+    print(f"report: {out / 'queue-report.json'}")
+    return 0 if report["drained"] and not report["send_errors"] else EXIT_SLO_FAILED

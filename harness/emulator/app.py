@@ -1,4 +1,5 @@
-"""The emulator's WSGI app: health, Lambda Invoke and execute-api here; the rest goes to moto."""
+"""The emulator's WSGI app: health, Lambda Invoke, function URLs and execute-api here; the rest
+goes to moto."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from harness.aws_state.cloudformation import account_for
 from harness.clock import Clock
 from harness.emulator.errors import lambda_error_response
-from harness.emulator.lambda_routes import handle_invoke, match_invoke
+from harness.emulator.lambda_routes import (
+    handle_invoke,
+    handle_recursion_config,
+    match_invoke,
+    match_recursion_config,
+    upload_refusal,
+)
 from harness.emulator.openapi import OPENAPI_PATH, emulator_openapi
 from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_of, send, to_request
 from harness.errors import AccessDeniedError, AwsError, UsageError
@@ -61,20 +69,34 @@ class ExecuteApi(Protocol):
     def handle(self, target: Any, request: Any) -> HttpResponse: ...
 
 
+class FunctionUrlServer(Protocol):
+    """What the app needs from the function URLs (see harness.triggers.function_urls)."""
+
+    def match(self, host: str | None) -> Any: ...
+    def handle(self, target: Any, request: Any, raw_target: str) -> HttpResponse: ...
+    def too_large(self) -> HttpResponse: ...
+
+
 class EmulatorApp:
     """Routes a request to the harness's own handlers or to moto."""
 
     def __init__(self, moto_app: Callable[..., Iterable[bytes]], lambdas: LambdaService,
                  execute_api: ExecuteApi, on_reset: Callable[[], None],
                  faults: FaultInjector | None = None, guard: RequestGuard | None = None,
-                 clock: Clock | None = None, iam: InvokeGuard | None = None) -> None:
+                 clock: Clock | None = None,
+                 usage: Callable[[], dict[str, Any]] | None = None,
+                 function_urls: FunctionUrlServer | None = None,
+                 iam: InvokeGuard | None = None) -> None:
         self._moto = moto_app
         self._iam = iam
+        self._usage = usage
+        """This month's usage and charges so far (GET /_harness/usage)."""
         self._clock = clock or Clock()
         self._guard = guard or RequestGuard()
         self._faults = faults or FaultInjector()
         self._lambdas = lambdas
         self._execute_api = execute_api
+        self._function_urls = function_urls
         self._on_reset = on_reset
         self._started = time.time()
 
@@ -82,10 +104,13 @@ class EmulatorApp:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
         own = path.startswith(OWN_PREFIXES)
-        function = None if own else match_invoke(method, path)
-        target = (None if own or function is not None
+        url = (None if own or self._function_urls is None
+               else self._function_urls.match(environ.get("HTTP_HOST")))  # the host names it
+        function = None if own or url is not None else match_invoke(method, path)
+        recursion = None if own or function or url is not None else match_recursion_config(path)
+        target = (None if own or function is not None or url is not None or recursion is not None
                   else self._execute_api.match(environ.get("HTTP_HOST", ""), path))
-        refused = self._refusal(environ, users_api=target is not None)
+        refused = self._refusal(environ, users_api=target is not None or url is not None)
         if refused is not None:
             log.warning("refused %s %r: %s", method, path[:200], refused.message)
             return send(refusal_response(refused, environ), start_response)
@@ -95,10 +120,17 @@ class EmulatorApp:
             except AwsError as error:
                 return send(HttpResponse.json(413, {"message": error.message}), start_response)
             return send(self._own(method, path, body), start_response)
+        if url is not None:
+            return self._function_url(environ, start_response, url)
         if function is not None:
             return self._invoke(environ, start_response, function)
+        if recursion is not None:
+            return self._recursion_config(environ, start_response, recursion)
         if target is not None:
             return self._gateway(environ, start_response, target)
+        too_large = self._upload_refusal(environ)
+        if too_large is not None:
+            return send(lambda_error_response(too_large), start_response)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Logs_"):
             self._lambdas.flush_logs()  # a Logs API reader sees every invocation so far
         if self._faults.active:
@@ -106,6 +138,15 @@ class EmulatorApp:
             if injected is not None:
                 return send(injected, start_response)
         return self._moto(environ, start_response)
+
+    @staticmethod
+    def _upload_refusal(environ: WsgiEnviron) -> AwsError | None:
+        """A Lambda package upload over 50 MB, refused before moto decodes it (an S3 bucket
+        may be named like Lambda's API version: S3 requests are never Lambda's)."""
+        if s3_faults.signed_service(environ.get("HTTP_AUTHORIZATION", "")) == "s3":
+            return None
+        return upload_refusal(environ.get("REQUEST_METHOD", "GET"),
+                              environ.get("PATH_INFO", "/"), environ.get("CONTENT_LENGTH"))
 
     def _refusal(self, environ: WsgiEnviron, users_api: bool) -> Refusal | None:
         """Refuse, before anything runs, a foreign Host anywhere, and a foreign web page on all
@@ -192,6 +233,11 @@ class EmulatorApp:
             return self._faults_endpoint(method, path, body)
         if path == "/_harness/clock":
             return self._clock_endpoint(method, path, body)
+        if path == "/_harness/usage":
+            if method not in ("GET", "HEAD"):
+                return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
+                                         (("Allow", "GET, HEAD"),))
+            return HttpResponse.json(200, self._usage() if self._usage else {})
         if path == "/_harness/reset":
             if method != "POST":
                 return HttpResponse.json(405, {"message": f"{method} not allowed on {path}"},
@@ -215,6 +261,28 @@ class EmulatorApp:
                 return send(lambda_error_response(AccessDeniedError(refused)), start_response)
         return send(handle_invoke(self._lambdas, request, function, region_of(environ)),
                     start_response)
+
+    def _function_url(self, environ: WsgiEnviron, start_response: StartResponse,
+                      url: Any) -> Iterable[bytes]:
+        assert self._function_urls is not None
+        try:
+            body = read_body(environ, MAX_INVOKE_BODY)
+        except AwsError:
+            return send(self._function_urls.too_large(), start_response)
+        raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+        return send(self._function_urls.handle(url, to_request(environ, body), raw_target),
+                    start_response)
+
+    def _recursion_config(self, environ: WsgiEnviron, start_response: StartResponse,
+                          function: str) -> Iterable[bytes]:
+        try:
+            body = read_body(environ, MAX_OWN_BODY)
+        except AwsError as error:
+            return send(lambda_error_response(error), start_response)
+        account = account_for(environ.get("HTTP_AUTHORIZATION", ""),
+                              environ.get("HTTP_X_MOTO_ACCOUNT_ID"))
+        return send(handle_recursion_config(to_request(environ, body), function, account,
+                                            region_of(environ) or "us-east-1"), start_response)
 
     def _gateway(self, environ: WsgiEnviron, start_response: StartResponse,
                  target: Any) -> Iterable[bytes]:

@@ -19,20 +19,22 @@ from harness.lambda_.cloudwatch import LogBounds, LogWriter
 from harness.lambda_.executors import ExecutorSelector
 from harness.lambda_.service import LambdaService
 from harness.ledger import RequestLedger, ledger_middleware
-from harness.metrics import Metrics
-from harness.triggers import Triggers
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # moto is imported when an emulator starts, not with the package: a Locust
+    # worker imports the CLI, and moto's requests must not be loaded before gevent patches ssl
     from harness.iam.room import Iam
+    from harness.metrics import Metrics
+    from harness.triggers import Triggers
 
 
 def _moto_app():  # type: ignore[no-untyped-def]
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from harness.aws_state import hot_reload
+    from harness.aws_state import hot_reload, lambda_layers
     from harness.templates.endpoint import CloudFormationMiddleware
 
     hot_reload.install()  # Code {S3Bucket: hot-reload, S3Key: /dir}: LocalStack's convention
+    lambda_layers.install()  # Lambda's limits on code and layers, which moto does not check
     # CloudFormation's write actions get the SAM transform and rollbacks before moto.
     return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 
@@ -93,10 +95,16 @@ class Emulator:
         assert self._server is not None
         return int(self._server.server_address[1])
 
+    def _served_port(self) -> int | None:
+        return self.port if self._server is not None else None
+
     def start(self) -> Emulator:
         from harness.apigw.gateway import ExecuteApiGateway
         from harness.emulator.app import EmulatorApp
         from harness.iam.room import Iam
+        from harness.metrics import Metrics
+        from harness.triggers import Triggers
+        from harness.triggers.function_urls import FunctionUrls
 
         guard = self._guard()  # a bad name or origin is refused before anything starts
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -111,12 +119,17 @@ class Emulator:
                                           credentials=iam.credentials_for)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
-        app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
-                                            self.reset, faults=self.faults,
-                                            guard=guard, clock=self.clock, iam=iam),
-                                self.ledger)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
         self.metrics = Metrics(self.lambdas, self.clock, self._gateway)
+        self.triggers.async_events.add_observer(self.metrics.async_point)
+        # Served by the app, owned (reset, closed) by the room; its URLs name this port.
+        urls = FunctionUrls(self.lambdas, port=self._served_port)
+        self.triggers.add(urls)
+        app = ledger_middleware(EmulatorApp(_moto_app(), self.lambdas, self._gateway,
+                                            self.reset, faults=self.faults,
+                                            guard=guard, clock=self.clock,
+                                            usage=self.metrics.usage_json,
+                                            function_urls=urls, iam=iam), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:

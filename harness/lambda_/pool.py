@@ -138,6 +138,12 @@ class ConcurrencyGate:
             usage = self._per_function.get(function)
             return usage.busy if usage is not None else 0
 
+    def busy_named(self, name: str) -> int:
+        """Executions in flight of every function called ``name`` (any account or region)."""
+        with self._lock:
+            return sum(u.busy for key, u in self._per_function.items()
+                       if key.rsplit(":", 1)[-1] == name)
+
     @contextmanager
     def slot(self, function: str, reserved: int | None, reserved_total: int) -> Iterator[None]:
         self._acquire(function, reserved, reserved_total)

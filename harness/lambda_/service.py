@@ -12,11 +12,11 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from harness.config import EmulatorConfig
 from harness.errors import (
@@ -65,6 +65,11 @@ class InvokeRequest:
     client_context: str | None = None
     """Base64 of a JSON object, as the X-Amz-Client-Context header carries it."""
     region: str | None = None
+    request_id: str | None = None
+    """The invocation's request id; None makes a new one (an async event's retries keep its)."""
+    trace_header: str | None = None
+    """The X-Ray trace header the invocation carries (``_X_AMZN_TRACE_ID`` in the function);
+    an event source passes its event's, whose Lineage counts recursive invocations."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,20 @@ class InvokeResult:
 
 RecordListener = Callable[[FunctionSpec, InvokeRecord], None]
 ThrottleListener = Callable[[FunctionSpec, TooManyRequestsError], None]
+
+
+class EventQueue(Protocol):
+    """Where Event invocations go: Lambda's asynchronous queue (harness.triggers.async_invoke),
+    with its retries on the harness's clock, destinations and dead-letter queue."""
+
+    def enqueue(self, spec: FunctionSpec, request: InvokeRequest) -> str:
+        """Accept the event (its request id back); it runs later through ``invoke``."""
+
+    def wait_for_events(self, timeout: float) -> bool:
+        """Whether every event accepted so far has ended within ``timeout`` seconds."""
+
+    def join(self) -> None:
+        """Wait for the events running now (the environments are stopped by then)."""
 
 
 class LambdaService:
@@ -96,9 +115,7 @@ class LambdaService:
         self._pools: dict[tuple[str, str, str, str], FunctionPool] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
-        self._events: set[Future[None]] = set()
-        """Event invocations not yet done, retries included (``wait_for_events``)."""
+        self._event_queue: EventQueue | None = None
         # Stopping retired environments happens here, off the request path.
         self._housekeeping = ThreadPoolExecutor(max_workers=1,
                                                 thread_name_prefix="lambda-housekeeping")
@@ -119,6 +136,10 @@ class LambdaService:
     def code_cache(self) -> Path:
         return self._config.state_dir
 
+    def set_event_queue(self, queue: EventQueue | None) -> None:
+        """Hand Event invocations to ``queue`` (the triggers room's asynchronous queue)."""
+        self._event_queue = queue
+
     def add_listener(self, listener: RecordListener) -> None:
         self._listeners.append(listener)
 
@@ -129,6 +150,9 @@ class LambdaService:
     def busy(self, spec: FunctionSpec) -> int:
         """Executions of the function in flight now (a listener's own included)."""
         return self._gate.busy(f"{spec.account_id}:{spec.region}:{spec.name}")
+
+    def busy_named(self, name: str) -> int:
+        return self._gate.busy_named(name)
 
     def remove_listeners(self, *listeners: RecordListener | ThrottleListener) -> None:
         """Stop telling ``listeners`` (a listener keeps whatever it gathered alive)."""
@@ -262,10 +286,9 @@ class LambdaService:
         if request.invocation_type == "DryRun":
             return InvokeResult(204, b"", executed_version=spec.version)
         if request.invocation_type == "Event":
-            event = self._async.submit(self._run_event, spec, reserved, reserved_total, request)
-            with self._lock:
-                self._events.add(event)
-            event.add_done_callback(self._event_done)  # called at once if already done
+            if self._event_queue is None:
+                raise AwsError("asynchronous invocation is not running", code="ServiceException")
+            self._event_queue.enqueue(spec, request)
             return InvokeResult(202, b"", executed_version=spec.version)
         record = self._run(spec, reserved, reserved_total, request)
         return self._result(spec, record, request.log_type == "Tail")
@@ -294,12 +317,13 @@ class LambdaService:
         delay: not in the REPORT's Duration); timeout, crash and oom are the environment's to
         apply (see ``ExecutionEnvironment.invoke``).
         """
-        request_id = fast_uuid()
+        request_id = request.request_id or fast_uuid()
         invocation = Invocation(
             request_id=request_id, payload=request.payload or b"{}",
             function_arn=_invoked_arn(spec, request),
             timeout_s=spec.timeout_s, client_context=client_context_json(request.client_context),
-            trace_id=f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0",
+            trace_id=request.trace_header or (
+                f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Sampled=0"),
         )
         init_output = ""
         if env.init_duration_ms is None:
@@ -339,34 +363,11 @@ class LambdaService:
         return InvokeResult(200, payload, executed_version=spec.version, function_error=error,
                             log_result=log_result, record=record)
 
-    def _run_event(self, spec: FunctionSpec, reserved: int | None, reserved_total: int,
-                   request: InvokeRequest) -> None:
-        """Asynchronous invocation: on a function error, retry after the configured delays.
-
-        AWS retries twice: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
-        """
-        for delay in (0.0, *self._config.lambda_.event_retry_delays_s):
-            if delay and self._closing.wait(delay):
-                return
-            if self._closing.is_set():
-                return
-            try:
-                record = self._run(spec, reserved, reserved_total, request)
-            except AwsError:
-                continue  # throttled: AWS keeps the event and tries again
-            if record.error_type is None:
-                return
-
     def wait_for_events(self, timeout: float) -> bool:
         """Wait until every Event invocation accepted so far has ended, its retries included;
-        False if some are still pending after ``timeout`` seconds."""
-        with self._lock:
-            pending = list(self._events)
-        return not wait(pending, timeout=timeout).not_done
-
-    def _event_done(self, event: Future[None]) -> None:
-        with self._lock:
-            self._events.discard(event)
+        False if some are still pending after ``timeout`` seconds (a retry waits on the
+        harness's clock: advance it)."""
+        return self._event_queue is None or self._event_queue.wait_for_events(timeout)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _reap_loop(self) -> None:
@@ -396,10 +397,10 @@ class LambdaService:
     def close(self) -> None:
         self._closing.set()
         self._reaper.join()
-        self._async.shutdown(wait=False, cancel_futures=True)
         self._housekeeping.shutdown(wait=True)
         self.reset()
-        self._async.shutdown(wait=True)
+        if self._event_queue is not None:
+            self._event_queue.join()  # its running invocations ended with their environments
         self._logs.close()
 
 

@@ -3,6 +3,8 @@ Lambda would emit, in the store moto's CloudWatch reads."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.apigw.gateway import ApiCall, ExecuteApiGateway
 from harness.aws_state import cloudwatch_metrics
 from harness.clock import Clock
@@ -10,9 +12,12 @@ from harness.errors import TooManyRequestsError
 from harness.lambda_.environment import InvokeRecord
 from harness.lambda_.service import LambdaService
 from harness.lambda_.spec import FunctionSpec
-from harness.metrics import apigw_metrics, lambda_metrics
+from harness.metrics import apigw_metrics, billing, lambda_metrics
+from harness.metrics.alarm_engine import AlarmEngine
 from harness.metrics.lambda_metrics import Point
 from harness.metrics.store import MetricStore, SeriesKey
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's; the account whose functions ran last is used
 
 
 class Metrics:
@@ -22,14 +27,18 @@ class Metrics:
                  gateway: ExecuteApiGateway | None = None,
                  store: MetricStore | None = None) -> None:
         self.store = store or MetricStore()
+        self.meter = billing.UsageMeter()
         self._clock = clock
         self._lambdas = lambdas
         self._gateway = gateway
+        self._account = DEFAULT_ACCOUNT
         lambdas.add_listener(self._invoked)
         lambdas.add_throttle_listener(self._throttled)
         if gateway is not None:
             gateway.add_listener(self._answered)
         self._uninstall = cloudwatch_metrics.install(self.store)
+        self.alarms = AlarmEngine(self.store, clock, before=self.publish_billing)
+        self.alarms.start()
 
     def put(self, account: str, region: str, namespace: str, points: list[Point]) -> None:
         at = self._clock.now()
@@ -37,24 +46,48 @@ class Metrics:
             key = SeriesKey(account, region, namespace, point.name, point.dimensions, point.unit)
             self.store.add(key, point.value, at)
 
+    def usage_json(self) -> dict[str, object]:
+        return billing.usage_json(self.meter.usage())
+
+    def publish_billing(self) -> None:
+        """The month's charges and free-tier share so far, as of now (each alarm tick)."""
+        self.put(self._account, billing.BILLING_REGION, billing.BILLING_NAMESPACE,
+                 [p for p in billing.billing_points(self.meter.usage())
+                  if p.name == "EstimatedCharges"])
+        self.put(self._account, billing.BILLING_REGION, billing.FREE_TIER_NAMESPACE,
+                 [p for p in billing.billing_points(self.meter.usage())
+                  if p.name != "EstimatedCharges"])
+
     def _invoked(self, spec: FunctionSpec, record: InvokeRecord) -> None:
+        self._account = spec.account_id
+        self.meter.invocation(record.report.billed_duration_ms, spec.memory_mb)
         points = lambda_metrics.invocation_points(
             spec.name, spec.version, duration_ms=record.report.duration_ms,
             error=record.error_type is not None, concurrent=self._lambdas.busy(spec))
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE, points)
+
+    def async_point(self, metric: str, event: Any, value: float) -> None:
+        """From Lambda's asynchronous queue (harness.triggers.async_invoke)."""
+        self.put(event.account, event.region, lambda_metrics.NAMESPACE,
+                 lambda_metrics.async_points(metric, event.name, event.qualifier, value))
 
     def _throttled(self, spec: FunctionSpec, error: TooManyRequestsError) -> None:
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE,
                  lambda_metrics.throttle_points(spec.name, spec.version))
 
     def _answered(self, call: ApiCall) -> None:
+        if call.kind == "rest":  # the meter prices REST APIs (harness.load.cost)
+            self.meter.api_request()
         self.put(call.account_id, call.region, apigw_metrics.NAMESPACE,
                  apigw_metrics.api_points(call))
 
     def reset(self) -> None:
         self.store.clear()
+        self.meter.reset()
+        self.alarms.reset()
 
     def close(self) -> None:
+        self.alarms.close()
         self._lambdas.remove_listeners(self._invoked, self._throttled)
         if self._gateway is not None:
             self._gateway.remove_listener(self._answered)

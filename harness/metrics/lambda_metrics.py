@@ -52,3 +52,14 @@ def invocation_points(function: str, version: str, *, duration_ms: float, error:
 def throttle_points(function: str, version: str) -> list[Point]:
     """A throttled request: counted in Throttles, not in Invocations."""
     return [Point("Throttles", 1, "Count", dims) for dims in dimension_sets(function, version)]
+
+
+ASYNC_UNITS = {"AsyncEventAge": "Milliseconds"}
+
+
+def async_points(metric: str, function: str, qualifier: str, value: float) -> list[Point]:
+    """An asynchronous-queue metric (AsyncEventsReceived, AsyncEventAge, AsyncEventsDropped,
+    DeadLetterErrors, DestinationDeliveryFailures) under the function's dimension sets."""
+    version = qualifier if qualifier.isdigit() else LATEST
+    unit = ASYNC_UNITS.get(metric, "Count")
+    return [Point(metric, value, unit, dims) for dims in dimension_sets(function, version)]

@@ -105,8 +105,8 @@ class _StackNames:
     """None when there is no template, or it could not be read (reported already)."""
 
 
-_EXAMPLE_ONLY = ("bucket", "allow_pickle_features", "allowed_buckets", "readable_buckets",
-                 "memory_mb", "timeout_s", "env", "function")
+_EXAMPLE_ONLY = ("bucket", "allow_pickle_features", "upload_trigger", "allowed_buckets",
+                 "readable_buckets", "memory_mb", "timeout_s", "env", "function")
 
 
 def _check_template(stack: Mapping[str, Any],
@@ -350,7 +350,8 @@ def build(document: Mapping[str, Any], path: Path, shown: str) -> Scenario:
 def _build_step(index: int, step: Mapping[str, Any], line: int) -> Step:
     kind = next(key for key in step if key in schema.STEP.kinds)
     expect = step.get("expect")
-    return Step(index=index + 1, kind=kind, params=plain(step[kind] or {}),
+    params = schema.STEP.kinds[kind].params_of(step[kind])
+    return Step(index=index + 1, kind=kind, params=plain(params),
                 expect=plain(expect) if expect is not None else None, line=line,
                 id=step.get("id"), name=step.get("name"),
                 faults=tuple(plain(step.get("faults") or ())))
@@ -363,6 +364,7 @@ def _build_stack(stack: Mapping[str, Any], base_dir: Path) -> StackRequest:
         region=stack.get("region", defaults.region),
         bucket=stack.get("bucket"),
         allow_pickle_features=bool(stack.get("allow_pickle_features", False)),
+        upload_trigger=bool(stack.get("upload_trigger", False)),
         allowed_buckets=tuple(stack.get("allowed_buckets") or ()),
         readable_buckets=tuple(stack.get("readable_buckets") or ()),
         memory_mb=int(stack.get("memory_mb", defaults.memory_mb)),

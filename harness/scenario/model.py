@@ -47,6 +47,8 @@ class StackRequest:
     bucket: str | None = None
     """None: a bucket named after the stack."""
     allow_pickle_features: bool = False
+    upload_trigger: bool = False
+    """Uploads under features/ trigger the function (predictions under predictions/)."""
     allowed_buckets: tuple[str, ...] = ()
     """Buckets the function accepts besides the stack's own (ALLOWED_BUCKETS)."""
     readable_buckets: tuple[str, ...] = ()
@@ -156,5 +158,11 @@ STEP_OUTPUTS: dict[str, tuple[str, ...]] = {
     "invoke": ("function", "status", "function_error", "payload", "body", "latency_ms",
                "report"),
     "wait": ("seconds",),
+    "advance_clock": ("seconds", "now"),
+    "send_message": ("queue_url", "message_id"),
+    "publish": ("topic_arn", "message_id"),
+    "put_events": ("failed_entry_count", "event_ids"),
+    "wait_for": ("function", "invocations", "bucket", "key", "bytes", "body", "error",
+                 "queue_url", "count", "messages"),
 }
 """What ``${steps.<id>.<field>}`` can name, per step kind."""

@@ -225,6 +225,16 @@ class StepKind:
     params: Obj
     expect: Obj | None
     doc: str = ""
+    shorthand: str | None = None
+    """The parameter a bare value stands for (``advance_clock: 3600`` is ``{seconds: 3600}``)."""
+
+    def params_of(self, given: Any) -> Any:
+        """The step's parameters as a mapping, a bare value read through ``shorthand``."""
+        if given is None:
+            return {}
+        if self.shorthand is not None and not isinstance(given, dict):
+            return {self.shorthand: given}
+        return given
 
 
 @dataclass(frozen=True)
@@ -263,7 +273,7 @@ class StepUnion(Shape):
             return
         kind = self.kinds[actions[0]]
         params = value[actions[0]]
-        kind.params.check({} if params is None else params, _join(where, actions[0]),
+        kind.params.check(kind.params_of(params), _join(where, actions[0]),
                           line_of(value, actions[0]) or own, out)
         for key, spec in self.common.items():
             if key not in value:
@@ -272,11 +282,16 @@ class StepUnion(Shape):
             if key == "expect":
                 if kind.expect is None:
                     out.append(Problem(at, _join(where, key),
-                                       f"a {actions[0]} step takes no expect"))
+                                       f"{_article(actions[0])} {actions[0]} step takes "
+                                       "no expect"))
                 else:
                     kind.expect.check(value[key], _join(where, key), at, out)
             else:
                 spec.shape.check(value[key], _join(where, key), at, out)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _join(where: str, key: str) -> str:
@@ -303,8 +318,8 @@ ANY = AnyValue()
 NAME = Scalar("a name of letters, digits, '_' and '-'", (str,), pattern=r"[A-Za-z_][\w-]*")
 DTYPES = ("float64", "float32", "float16", "int64", "int32", "uint8", "bool")
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
-STEP_KINDS = ("create_bucket", "upload", "list", "post", "invoke", "wait", "send_message",
-              "publish", "put_events", "wait_for")
+STEP_KINDS = ("create_bucket", "upload", "list", "post", "invoke", "wait", "advance_clock",
+              "send_message", "publish", "put_events", "wait_for")
 INPUT_KINDS = ("features", "keys", "bodies")
 
 
@@ -325,6 +340,7 @@ STACK = Obj({
     "region": Field(STRING),
     "bucket": Field(STRING),
     "allow_pickle_features": Field(BOOL),
+    "upload_trigger": Field(BOOL, doc="uploads under features/ trigger the function"),
     "allowed_buckets": Field(ListOf(STRING)),
     "readable_buckets": Field(ListOf(STRING), doc="buckets besides the stack's whose objects "
                               "the function's role may read (IAM)"),
@@ -403,6 +419,8 @@ EVENT_ENTRY = Obj({
     "bus": Field(STRING),
     "resources": Field(ListOf(STRING)),
 }, name="an event (source, detail_type, detail, bus, resources)")
+MAX_CLOCK_ADVANCE_S = 10 * 365 * 86400
+"""What /_harness/clock takes in one call: ten years."""
 
 FAULTS = ListOf(AnyValue("fault rules (mappings)"))
 """Fault rules, as the emulator's /_harness/faults takes them; the loader checks each one."""
@@ -494,6 +512,10 @@ STEP = StepUnion(
         }, name="wait_for parameters", exactly_one=(("function", "object", "queue"),)),
             Obj({**_S3_EXPECT, "json": Field(ListOf(JSON_CHECK))},
                 name="wait_for expectations")),
+        "advance_clock": StepKind(Obj({
+            "seconds": Field(Scalar("a number of seconds", (int, float), minimum=0,
+                                    maximum=MAX_CLOCK_ADVANCE_S), required=True),
+        }, name="advance_clock parameters"), None, shorthand="seconds"),
     },
     common={"id": Field(NAME), "name": Field(STRING), "expect": Field(ANY),
             "faults": Field(FAULTS, doc="fault rules in force for this step only")},

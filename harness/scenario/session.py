@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from harness.deploy import Stack, StackSpec, Target, deploy, invoke_url
+from harness.apigw.urls import reachable
+from harness.deploy import Stack, StackSpec, Target, deploy
 from harness.errors import DeployError
 from harness.lambda_.logs import Report, parse_report_line
 from harness.package import Package, build_package
@@ -115,7 +115,7 @@ class ScenarioSession:
         if key not in self._stacks:
             spec = stack_spec(request, key)
             self._progress(f"deploying stack {spec.function_name} ({spec.region})")
-            self._stacks[key] = self._reachable(deploy(self.target, spec, package), spec)
+            self._stacks[key] = self._reachable(deploy(self.target, spec, package))
         return self._stacks[key]
 
     def template_for(self, request: StackRequest) -> TemplateStack:
@@ -142,17 +142,13 @@ class ScenarioSession:
     def deployed(self) -> list[Stack]:
         return list(self._stacks.values()) + [t.stack for t in self._templates.values()]
 
-    def _reachable(self, stack: Stack, spec: StackSpec) -> Stack:
+    def _reachable(self, stack: Stack) -> Stack:
         """On the AWS code path with API Gateway's endpoint overridden (AWS_ENDPOINT_URL at an
         emulator), the API is served there, not at execute-api.amazonaws.com."""
         if self.endpoint_url is not None:
             return stack
-        served_by = str(self.client("apigateway", stack.region).meta.endpoint_url).rstrip("/")
-        host = urlsplit(served_by).hostname or ""
-        if host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
-            return stack
-        return replace(stack, invoke_url=invoke_url(Target(endpoint_url=served_by), spec,
-                                                    stack.api_id))
+        served_by = str(self.client("apigateway", stack.region).meta.endpoint_url)
+        return replace(stack, invoke_url=reachable(stack.invoke_url, served_by))
 
     def fresh_environments(self, stack: Stack, functions: list[str] | None = None) -> None:
         """Make the next invocation a cold start, on any target: a configuration change
@@ -218,9 +214,10 @@ def stack_spec(request: StackRequest, key: str) -> StackSpec:
     handler = request.function.handler if request.function and request.function.handler \
         else defaults.handler
     return StackSpec(region=request.region, bucket=bucket, function_name=name,
-                     role_name="harness-scenario-role", api_name=name, handler=handler,
+                     api_name=name, handler=handler,
                      memory_mb=request.memory_mb, timeout_s=request.timeout_s,
                      allow_pickle_features=request.allow_pickle_features,
+                     upload_trigger=request.upload_trigger,
                      extra_env={"ALLOWED_BUCKETS": allowed, **dict(request.env)},
                      read_buckets=request.readable_buckets)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
+from harness.clock_client import ClockClient
 from harness.lambda_.logs import Report, parse_report_line
 from harness.scenario import trigger_steps
 from harness.scenario.data import build_payload
@@ -212,6 +213,19 @@ def wait(step: Step, params: Mapping[str, Any], ctx: StepContext) -> StepOutcome
     return StepOutcome({"seconds": seconds}, Observed(), f"{seconds:g} s")
 
 
+def advance_clock(step: Step, params: Mapping[str, Any], ctx: StepContext) -> StepOutcome:
+    """Move the emulator's clock forward: retries, event ages and schedules due by then fire."""
+    seconds = params["seconds"]
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise StepError(f"seconds must be a number of seconds >= 0, got {seconds!r}")
+    if ctx.session.endpoint_url is None:
+        raise StepError("advance_clock needs the harness emulator's clock; real AWS has none")
+    now = ClockClient(ctx.session.endpoint_url).advance(float(seconds))
+    shown = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    return StepOutcome({"seconds": seconds, "now": now}, Observed(),
+                       f"+{seconds:g} s (harness time {shown})")
+
+
 def _response_observed(status: int, document: Any, latency: float, report: Report | None,
                        function_error: str | None = None) -> Observed:
     error = message = None
@@ -258,4 +272,5 @@ EXECUTORS: dict[str, Executor] = {
     "publish": trigger_steps.publish,
     "put_events": trigger_steps.put_events,
     "wait_for": trigger_steps.wait_for,
+    "advance_clock": advance_clock,
 }

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from harness.apigw.urls import execute_api_url, reachable
 from harness.deploy import Stack, Target
 from harness.errors import DeployError, UsageError
 from harness.scenario.model import StepError, TemplateSource
@@ -27,9 +27,7 @@ API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::Serverl
              "AWS::Serverless::HttpApi")
 _STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 __all__ = ["TemplateFacts", "TemplateSource", "TemplateStack", "deploy_template_source",
-           "describe", "read_facts"]
-_API_URL = re.compile(r"^https://(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)"
-                      r"\.amazonaws\.com/(?P<stage>[^/]+)(?P<path>/.*)?$")
+           "describe", "execute_api_url", "reachable", "read_facts"]
 _PLACEHOLDER_ACCOUNT = "123456789012"  # only for reading the template, never deployed
 
 
@@ -131,27 +129,6 @@ class TemplateStack:
                                 "name one with stage:")
             stage = stages[0]
         return execute_api_url(served_by, api_id, stage, self.region, path)
-
-
-def execute_api_url(served_by: str, api_id: str, stage: str, region: str, path: str) -> str:
-    """The URL API Gateway serves ``path`` of ``stage`` at: AWS's host form on AWS, the
-    emulator's ``/_aws/execute-api/`` form elsewhere. ``$default`` has no stage segment."""
-    below = "/" + path.lstrip("/")
-    staged = below if stage == "$default" else f"/{stage}{below}"
-    host = urlsplit(served_by).hostname or ""
-    if host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
-        return f"https://{api_id}.execute-api.{region}.amazonaws.com{staged}"
-    return f"{served_by.rstrip('/')}/_aws/execute-api/{api_id}{staged}"
-
-
-def reachable(value: str, served_by: str) -> str:
-    """An output that is an execute-api URL, as the endpoint serving API Gateway serves it
-    (unchanged on AWS, and for any other value)."""
-    match = _API_URL.match(value)
-    if match is None:
-        return value
-    return execute_api_url(served_by, match.group("api"), match.group("stage"),
-                           match.group("region"), match.group("path") or "/")
 
 
 def describe(client: Callable[[str], Any], name: str, region: str,

@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from harness.aws_state import cfn_update
+from harness.aws_state import cfn_change_sets, cfn_delete, cfn_update
 from harness.aws_state import cloudformation as cfn_state
 from harness.http import HttpResponse
 from harness.templates.errors import TemplateError
 from harness.templates.locations import s3_location
+from harness.templates.parameters import check_parameters
 from harness.templates.parse import parse_template
 from harness.templates.query import QueryForm, StackInput, result_xml, stack_input
 from harness.templates.sam import is_sam, sam_transform
@@ -57,6 +58,7 @@ def template_text(form: QueryForm, account_id: str) -> str:
 def processed(text: str, inputs: StackInput, where: Where) -> tuple[str, dict[str, Any]]:
     """(text for moto, template dict): a SAM template transformed, others as they came."""
     template = parse_template(text)
+    check_parameters(template.get("Parameters") or {}, inputs.parameters, inputs.previous)
     if not is_sam(template):
         return text, template
     result = sam_transform(template, inputs.parameters, region=where.region,
@@ -104,6 +106,12 @@ def update_stack(form: QueryForm, where: Where) -> HttpResponse:
 
 
 def execute_change_set(form: QueryForm, where: Where) -> HttpResponse:
-    cfn_state.execute_change_set(where.account_id, where.region, form.get("ChangeSetName"),
-                                 form.get("StackName") or None)
+    cfn_change_sets.execute_change_set(where.account_id, where.region,
+                                       form.get("ChangeSetName"), form.get("StackName") or None)
     return answer("ExecuteChangeSet", {})
+
+
+def delete_stack(form: QueryForm, where: Where) -> HttpResponse:
+    retain = tuple(form.member_list("RetainResources"))
+    cfn_delete.delete_stack(where.account_id, where.region, form.get("StackName"), retain)
+    return answer("DeleteStack", {})

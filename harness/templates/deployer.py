@@ -126,10 +126,18 @@ class TemplateDeployer:
             text = path.read_text()
         except OSError as error:
             raise UsageError(f"cannot read template {path}: {error.strerror}") from None
-        template = parse_template(text)
-        if self._build_images(template, path.parent):
-            text = json.dumps(template)
-        code = local_code(template, path.parent)
+        return self.deploy_parsed(parse_template(text), path.parent, stack_name, parameters,
+                                  text=text)
+
+    def deploy_parsed(self, template: dict[str, Any], base: Path, stack_name: str,
+                      parameters: Mapping[str, str], *, text: str | None = None
+                      ) -> DeployedStack:
+        """Deploy a template already read (``text``: as written, when unedited); local paths
+        are under ``base``; PackageType Image functions with SAM's Metadata are built first."""
+        if self._build_images(template, base):
+            text = None
+        text = json.dumps(template) if text is None else text
+        code = local_code(template, base)
         if code:
             zipped = {key: local for key, local in code.items() if not self._in_place(key, local)}
             bucket = self._artifacts_bucket() if zipped else ""
@@ -205,8 +213,7 @@ class TemplateDeployer:
         return {e["EventId"] for e in new}
 
     def _artifacts_bucket(self) -> str:
-        account = self._client("sts").get_caller_identity()["Account"]
-        bucket = f"harness-artifacts-{account}-{self._region}"
+        bucket = self.artifacts_bucket_name()
         s3 = self._client("s3")
         try:
             s3.head_bucket(Bucket=bucket)
@@ -216,8 +223,22 @@ class TemplateDeployer:
             s3.create_bucket(Bucket=bucket, **extra)
         return bucket
 
-    def _upload(self, bucket: str, body: bytes) -> str:
-        key = f"{hashlib.sha256(body).hexdigest()}.zip"
+    def upload(self, body: bytes, prefix: str = "") -> str:
+        """Put a zip into the artifacts bucket (made if missing) as ``sam deploy`` does, under
+        ``prefix/`` (sam's ``--s3-prefix``); its ``s3://`` location, named by its hash so that
+        the same code is the same location."""
+        return self._upload(self._artifacts_bucket(), body, prefix)
+
+    def artifacts_bucket_name(self) -> str:
+        account = self._client("sts").get_caller_identity()["Account"]
+        return f"harness-artifacts-{account}-{self._region}"
+
+    def status(self, name: str) -> str | None:
+        """Stack ``name``'s status, or None when there is no such stack."""
+        return self._status(name)
+
+    def _upload(self, bucket: str, body: bytes, prefix: str = "") -> str:
+        key = f"{prefix}/" * bool(prefix) + f"{hashlib.sha256(body).hexdigest()}.zip"
         self._client("s3").put_object(Bucket=bucket, Key=key, Body=body)
         return f"s3://{bucket}/{key}"
 
@@ -248,6 +269,7 @@ class TemplateDeployer:
                 except ClientError as error:
                     if "No updates are to be performed" not in str(error):
                         raise
+                    self._progress(f"stack {name}: no changes")
                     return self._described(name)
                 waiter = "stack_update_complete"
             else:

@@ -27,7 +27,7 @@ MAX_FORM_BODY = 2 * 1024 * 1024  # above CloudFormation's 51,200-byte TemplateBo
 _TEMPLATE_ACTIONS = ("CreateChangeSet", "ValidateTemplate")
 # Served by harness.templates.actions (the function of that name).
 _OWN_ACTIONS = {"CreateStack": "create_stack", "UpdateStack": "update_stack",
-                "ExecuteChangeSet": "execute_change_set"}
+                "ExecuteChangeSet": "execute_change_set", "DeleteStack": "delete_stack"}
 _XML = (("Content-Type", "text/xml"),)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 import boto3
@@ -15,6 +16,9 @@ from harness.templates.errors import TemplateError
 from harness.templates.parse import transforms_of
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+# The translator asks its feature toggles (AWS's own dial-ups) about each API's OpenApiVersion
+# and warns that the offline config has none; that is its normal state here, not news to a user.
+logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
 
 
 def is_sam(template: dict[str, Any]) -> bool:

@@ -11,6 +11,11 @@ from harness.config import EmulatorConfig
 from harness.errors import AwsError
 from harness.iam import may_invoke, refusal_message
 from harness.lambda_.service import InvokeRequest, LambdaService
+from harness.triggers.async_invoke import AsyncInvoker
+from harness.triggers.eventbridge import EventBridge
+from harness.triggers.s3 import S3Notifications
+from harness.triggers.sns import SnsSubscriptions
+from harness.triggers.sqs import SqsMappings
 
 log = logging.getLogger("harness.triggers")
 
@@ -34,13 +39,21 @@ class Triggers:
         self.config = config
         self._sources: list[Source] = []
         self._uninstall = moto_invoke.install(self._from_moto)
+        self.add(S3Notifications(self))
+        self.add(SnsSubscriptions(self))
+        self.add(EventBridge(self.invoke_async, clock))
+        self.async_events = AsyncInvoker(lambdas, clock)
+        """Lambda's asynchronous queue: Event invocations' retries, destinations and DLQ."""
+        self.add(self.async_events)
+        self.sqs = SqsMappings(lambdas)
+        self.add(self.sqs)
 
     def add(self, source: Source) -> Source:
         self._sources.append(source)
         return source
 
     def _from_moto(self, delivery: moto_invoke.MotoDelivery) -> None:
-        """moto's services (SNS today) hand a function an event: an asynchronous invoke."""
+        """moto's other services hand a function an event: an asynchronous invoke."""
         self.invoke_async(delivery.function_arn, delivery.payload, source="moto")
 
     def invoke_async(self, function: str, payload: bytes, *, source: str,

@@ -21,6 +21,9 @@ def test_demo_prints_predictions_accuracy_and_report_lines(cli_env):
     assert "Init Duration" in out
     for step in ("upload", "list s3://", "POST http://127.0.0.1:"):
         assert step in done.stderr
+    # Deployed from lambda_fn/template.yaml through CloudFormation, its package as sam uploads it
+    assert "deploy creating stack harness-predict" in done.stderr
+    assert "s3://harness-artifacts-123456789012-eu-west-2/harness-predict/" in done.stderr
 
 
 def test_demo_the_seeds_way_with_joblib_features(cli_env):

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import pytest
 from botocore.exceptions import ClientError
 
-from harness.config import LambdaConfig
 from tests.conftest import LOCAL_RUNTIME, build_zip
 from tests.emulator.support import log_messages, own_emulator, unique
 
@@ -123,17 +122,22 @@ def handler(event, context):
 
 
 def test_failed_event_invocation_is_tried_three_times(tmp_path):
-    # AWS retries a failed asynchronous invocation twice:
+    # AWS retries a failed asynchronous invocation twice, a minute and then two minutes later:
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
-    config = LambdaConfig(event_retry_delays_s=(0.1, 0.1))
-    with own_emulator(tmp_path, lambda_=config) as own:
+    with own_emulator(tmp_path) as own:
         name = own.create_function({"app.py": FAILING})
         response = own.client("lambda").invoke(FunctionName=name, InvocationType="Event",
                                                Payload=b'{"marker": "m-1"}')
         assert response["StatusCode"] == 202
+        lambdas, triggers = own.emulator.lambdas, own.emulator.triggers
+        assert lambdas is not None and triggers is not None
+        # The retries wait on the harness's clock: the event is not done until it moves.
+        for minutes in (1, 2):
+            assert triggers.async_events.wait_until_settled(timeout=60)
+            assert not lambdas.wait_for_events(timeout=0)
+            own.emulator.clock.advance(60 * minutes)
         # The retries end with the third failure: then the event is done, and was run 3 times.
-        assert own.emulator.lambdas is not None
-        assert own.emulator.lambdas.wait_for_events(timeout=60)
+        assert lambdas.wait_for_events(timeout=60)
         messages = log_messages(own.client("logs"), name)
         assert sum(m.startswith("START ") for m in messages) == 3
         assert sum("attempt for m-1" in m for m in messages) == 3

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,6 +171,42 @@ def test_a_signal_stops_cleanly_and_writes_the_partial_report(
     assert run.leftovers() == []
 
 
+def _client(url: str, service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def billing_alarm(url: str) -> str:
+    """An alarm at the free-tier boundary (projected charges above $0) notifying an SQS queue
+    through SNS; returns the queue's URL."""
+    sqs, sns = _client(url, "sqs"), _client(url, "sns")
+    queue = sqs.create_queue(QueueName="billing")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    topic = sns.create_topic(Name="billing")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    _client(url, "cloudwatch").put_metric_alarm(
+        AlarmName="past-the-free-tier", Namespace="Harness/Billing",
+        MetricName="ProjectedMonthlyCharges", Statistic="Maximum",
+        Dimensions=[{"Name": "Currency", "Value": "USD"}], Period=3600, EvaluationPeriods=1,
+        Threshold=0, ComparisonOperator="GreaterThanThreshold", AlarmActions=[topic])
+    return queue
+
+
+def alarm_notices(emulator: Any, queue: str) -> list[dict[str, Any]]:
+    """Advance the clock to the next evaluation until the queue holds a notice (or a deadline)."""
+    sqs = _client(emulator.url, "sqs")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        emulator.clock.advance(11)
+        got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
+        if got:
+            return [json.loads(json.loads(m["Body"])["Message"]) for m in got]
+    return []
+
+
 def test_an_external_endpoint_has_no_harness_side_figures(tmp_path: Path,
                                                           load_env: dict[str, str]) -> None:
     from harness.config import EmulatorConfig
@@ -176,10 +215,16 @@ def test_an_external_endpoint_has_no_harness_side_figures(tmp_path: Path,
     scenario = write_scenario(tmp_path, "small", SMALL.replace("300", "40"))
     config = EmulatorConfig.from_env(load_env).with_overrides(port=0, host="127.0.0.1")
     with Emulator(config) as emulator:
+        queue = billing_alarm(emulator.url)
         run = run_load([str(scenario), "--endpoint-url", emulator.url], load_env,
                        tmp_path / "report")
-    assert run.returncode == 0, run.stderr[-2000:]
+        assert run.returncode == 0, run.stderr[-2000:]
+        # The replay's projected month passes the free tier: the billing alarm goes off.
+        notices = alarm_notices(emulator, queue)
+    assert [n["NewStateValue"] for n in notices] == ["ALARM"]
+    assert notices[0]["Trigger"]["MetricName"] == "ProjectedMonthlyCharges"
     report = run.report
+    assert report["cost"]["projected_monthly_usd"] > 0
     assert report["harness"]["available"] is False
     assert "external endpoint" in report["harness"]["reason"]
     assert report["cost"]["lambda_basis"].startswith("client latency")

@@ -42,7 +42,7 @@ def status(url: str) -> int:
 def total(cw: Any, name: str, dims: dict[str, str], statistic: str = "Sum") -> float:
     points = cw.get_metric_statistics(
         Namespace="AWS/ApiGateway", MetricName=name, Period=86400, Statistics=[statistic],
-        Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()], **window())["Datapoints"]
+        Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()], **window(cw))["Datapoints"]
     return sum(p[statistic] for p in points)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,8 +13,10 @@ from harness.metrics.lambda_metrics import dimension_sets, invocation_points
 from harness.metrics.store import MetricStore, SeriesKey
 
 
-def window() -> dict[str, datetime]:
-    now = datetime.now(UTC)
+def window(client: Any) -> dict[str, datetime]:
+    """An hour either side of the harness clock's now (tests may have advanced it)."""
+    with urllib.request.urlopen(f"{client.meta.endpoint_url}/_harness/clock") as response:
+        now = datetime.fromtimestamp(json.loads(response.read())["now"], UTC)
     return {"StartTime": now - timedelta(hours=1), "EndTime": now + timedelta(hours=1)}
 
 
@@ -22,7 +25,7 @@ def stat(cw: Any, name: str, function: str, statistic: str, **dims: str) -> floa
         {"Name": k, "Value": v} for k, v in dims.items()]
     points = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName=name, Period=86400,
                                       Statistics=[statistic], Dimensions=dimensions,
-                                      **window())["Datapoints"]
+                                      **window(cw))["Datapoints"]
     return sum(p[statistic] for p in points)
 
 
@@ -47,7 +50,7 @@ def test_invocations_errors_and_duration_count_exactly(harness_client, create_fu
     data = cw.get_metric_data(MetricDataQueries=[{"Id": "inv", "MetricStat": {
         "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Invocations",
                    "Dimensions": [{"Name": "FunctionName", "Value": name}]},
-        "Period": 60, "Stat": "Sum"}}], **window())["MetricDataResults"]
+        "Period": 60, "Stat": "Sum"}}], **window(cw))["MetricDataResults"]
     assert sum(data[0]["Values"]) == 7
 
 
@@ -89,3 +92,17 @@ def test_the_store_aggregates_per_minute_and_stays_bounded() -> None:
     [(_, [minute])] = store2.series("1", "r")
     assert (minute.count, minute.total, minute.low, minute.high) == (100, 4950.0, 0.0, 99.0)
     assert len(minute.values) == 10
+
+
+def test_the_asynchronous_queue_counts_received_age_and_dropped(
+        harness_client, harness_emulator, create_function) -> None:
+    name = create_function()
+    lam, cw = harness_client("lambda"), harness_client("cloudwatch")
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"action": "raise"}')
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    assert harness_emulator.triggers.async_events.wait_for_events(60)
+    assert stat(cw, "AsyncEventsReceived", name, "Sum") == 2
+    assert stat(cw, "AsyncEventAge", name, "SampleCount") == 2
+    assert stat(cw, "AsyncEventsDropped", name, "Sum") == 1
+    assert stat(cw, "Invocations", name, "Sum") == 2

@@ -219,3 +219,40 @@ def test_fault_rules_are_in_the_model(tmp_path):
         """))
     assert scenario.faults == ({"target": "lambda", "kind": "throttle", "times": 1},)
     assert scenario.steps[0].faults == ({"target": "s3", "kind": "latency", "latency_ms": 5},)
+
+
+def test_advance_clock_takes_seconds_or_a_bare_number(tmp_path):
+    scenario = load_scenario(write(tmp_path, """
+        scenario: clock
+        steps:
+          - advance_clock: 3600
+          - id: later
+            advance_clock: {seconds: 0.5}
+          - advance_clock: "${steps.later.seconds}"
+        """))
+    assert [(step.kind, step.params) for step in scenario.steps] == [
+        ("advance_clock", {"seconds": 3600}), ("advance_clock", {"seconds": 0.5}),
+        ("advance_clock", {"seconds": "${steps.later.seconds}"})]
+
+
+def test_a_bad_advance_clock_is_refused_with_its_line(tmp_path):
+    found = problems_of(tmp_path, """
+        scenario: clock
+        steps:
+          - advance_clock: -5
+          - advance_clock: soon
+          - advance_clock: {second: 60}
+          - advance_clock:
+          - advance_clock: 60
+            expect: {status: 200}
+        """)
+    assert found == [
+        "s.yaml:3: steps[0].advance_clock.seconds: must be at least 0, got -5",
+        "s.yaml:4: steps[1].advance_clock.seconds: expected a number of seconds, got a string "
+        "('soon')",
+        "s.yaml:5: steps[2].advance_clock.second: unknown key (did you mean 'seconds'?) "
+        "(allowed here: seconds)",
+        "s.yaml:5: steps[2].advance_clock: missing required key 'seconds'",
+        "s.yaml:6: steps[3].advance_clock: missing required key 'seconds'",
+        "s.yaml:8: steps[4].expect: an advance_clock step takes no expect",
+    ]

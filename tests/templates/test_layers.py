@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.lambda_.layers import layer_paths
 from tests.conftest import LOCAL_RUNTIME
+from tests.lambda_.test_code_limits import zeros_zip
 from tests.templates.test_stacks import stack_name, status_of, zipped
 
 SITE = f"python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
@@ -104,3 +105,28 @@ def test_layers_apply_in_order_under_the_functions_own_code(harness_client: Any)
 def versions_of(harness_client: Any, layer: str) -> set[str]:
     listed = harness_client("lambda").list_layer_versions(LayerName=layer)["LayerVersions"]
     return {version["LayerVersionArn"] for version in listed}
+
+
+def test_layers_over_lambdas_size_limit_roll_the_stack_back_with_lambdas_reason(
+        harness_client: Any) -> None:
+    s3, cfn = harness_client("s3"), harness_client("cloudformation")
+    bucket = f"layers-{stack_name()}"
+    s3.create_bucket(Bucket=bucket)
+    big = zeros_zip(140_000_000)  # the two layers: 280,000,000 bytes unzipped
+    for key in ("first.zip", "second.zip"):
+        s3.put_object(Bucket=bucket, Key=key, Body=big)
+    s3.put_object(Bucket=bucket, Key="app.zip", Body=zipped({"app.py": HANDLER}))
+    name = stack_name()
+
+    cfn.create_stack(StackName=name, TemplateBody=TEMPLATE, Capabilities=["CAPABILITY_IAM"],
+                     Parameters=[{"ParameterKey": "Bucket", "ParameterValue": bucket},
+                                 {"ParameterKey": "SecondKey", "ParameterValue": "second.zip"}])
+
+    assert status_of(cfn, name) == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    [failed] = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed["LogicalResourceId"] == "Fn"
+    assert ("Function code combined with layers exceeds the maximum allowed size of 262144000 "
+            "bytes. The actual size is") in failed["ResourceStatusReason"]
+    assert versions_of(harness_client, "First") == versions_of(harness_client, "Second") == set()
+    assert cfn.describe_stack_resources(StackName=name)["StackResources"] == []

@@ -84,7 +84,7 @@ def test_sam_app_with_every_event_kind(harness_client: Any, harness_endpoint: st
     assert [(m["EventSourceArn"].split(":")[-1], m["BatchSize"]) for m in mappings] == [
         (physical["Jobs"].rsplit("/", 1)[-1], 5)]
     url = harness_client("lambda").get_function_url_config(FunctionName=physical["Fn"])
-    assert (url["AuthType"], url["FunctionUrl"]) == ("NONE", outputs["Url"].rstrip("/"))
+    assert (url["AuthType"], url["FunctionUrl"]) == ("NONE", outputs["Url"])
     policies = harness_client("iam").list_role_policies(RoleName=physical["FnRole"])
     assert any(p.startswith("FnRolePolicy") for p in policies["PolicyNames"])
 

@@ -271,9 +271,13 @@ def test_failed_update_rolls_back_to_the_previous_template(cfn: Any, harness_cli
 
     assert status_of(cfn, name) == "UPDATE_ROLLBACK_COMPLETE"
     events = cfn.describe_stack_events(StackName=name)["StackEvents"]
-    failed = [e for e in events if e["ResourceStatus"] == "UPDATE_FAILED"]
-    assert [e["LogicalResourceId"] for e in failed] == ["Broken"]
+    # A resource the update adds fails to be created, as AWS words it.
+    failed = [e for e in events if e["ResourceStatus"] in ("CREATE_FAILED", "UPDATE_FAILED")]
+    assert [(e["LogicalResourceId"], e["ResourceStatus"]) for e in failed] == [
+        ("Broken", "CREATE_FAILED")]
     assert "Code" in failed[0]["ResourceStatusReason"]
+    rollback = next(e for e in events if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS")
+    assert "failed to create: [Broken]" in rollback["ResourceStatusReason"]
     after = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
              cfn.describe_stack_resources(StackName=name)["StackResources"]}
     assert after == before
