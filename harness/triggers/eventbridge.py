@@ -37,7 +37,7 @@ from harness.triggers.schedules import Schedules
 
 log = logging.getLogger("harness.triggers")
 
-InvokeAsync = Callable[..., bool]  # Triggers.invoke_async(function, payload, *, source)
+InvokeAsync = Callable[..., bool]  # Triggers.invoke_async(function, payload, *, source, ...)
 MAX_BUS_HOPS = 5  # bus-to-bus forwarding stops here (a rule forwarding to its own bus loops)
 
 
@@ -137,7 +137,9 @@ class EventBridge:
         arn = str(target.get("Arn", ""))
         service = arn.split(":")[2] if arn.count(":") >= 5 else ""
         if service == "lambda":
-            self._invoke_async(arn, payload.encode(), source=f"EventBridge rule {rule.name}")
+            self._invoke_async(arn, payload.encode(), source=f"EventBridge rule {rule.name}",
+                               principal="events.amazonaws.com", source_arn=rule.arn,
+                               source_account=rule.account)
         elif service == "sqs":
             group = (target.get("SqsParameters") or {}).get("MessageGroupId")
             events_rules.send_to_queue(arn, payload, group)

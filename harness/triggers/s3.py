@@ -146,22 +146,26 @@ class S3Notifications:
         for target in event.targets:
             body = s3_record(event, target.configuration_id, event_time=now,
                              sequencer=sequencer, request_id=request_id, host_id=host_id)
-            self._send(event.account_id, target, json.dumps(body))
+            self._send(event.account_id, target, json.dumps(body), event.bucket)
 
     def _send_test_events(self, event: S3Configured) -> None:
         request_id, host_id = request_ids()
         body = json.dumps(test_event(event.bucket, event_time=self._triggers.clock.now(),
                                      request_id=request_id, host_id=host_id))
         for arn in event.queue_arns:
-            self._send(event.account_id, Target(QUEUE, arn, ""), body)
+            self._send(event.account_id, Target(QUEUE, arn, ""), body, event.bucket)
         for arn in event.topic_arns:
-            self._send(event.account_id, Target(TOPIC, arn, ""), body)
+            self._send(event.account_id, Target(TOPIC, arn, ""), body, event.bucket)
 
-    def _send(self, account_id: str, target: Target, body: str) -> None:
-        """One delivery; a destination that went away is logged, as S3 drops the event."""
+    def _send(self, account_id: str, target: Target, body: str, bucket: str) -> None:
+        """One delivery; a destination that went away (or a function whose policy no longer
+        lets S3 invoke it) is logged, as S3 drops the event."""
         try:
             if target.kind == LAMBDA:
-                self._triggers.invoke_async(target.arn, body.encode(), source="s3")
+                self._triggers.invoke_async(target.arn, body.encode(), source="s3",
+                                            principal="s3.amazonaws.com",
+                                            source_arn=f"arn:aws:s3:::{bucket}",
+                                            source_account=account_id)
             elif target.kind == QUEUE:
                 s3_notifications.send_to_queue(account_id, target.arn, body)
             else:

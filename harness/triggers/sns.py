@@ -86,7 +86,8 @@ class SnsSubscriptions:
     def _deliver(self, delivery: SnsDelivery) -> None:
         record = sns_record(delivery, published_at=self._triggers.clock.now())
         self._triggers.invoke_async(delivery.function_arn, json.dumps(record).encode(),
-                                    source="sns")
+                                    source="sns", principal="sns.amazonaws.com",
+                                    source_arn=delivery.topic_arn)
 
     def reset(self) -> None:
         """Nothing to forget: the subscriptions live in moto's topics."""

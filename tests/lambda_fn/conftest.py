@@ -25,7 +25,6 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-import requests
 from moto.server import ThreadedMotoServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -142,10 +141,25 @@ def aws_client(_test_session: boto3.session.Session, moto_endpoint: str) -> Call
 
 @pytest.fixture
 def s3(aws_env: str, _test_s3_client: Any) -> Any:
-    """A test-side client on a freshly reset moto, with the allowed bucket created."""
-    requests.post(f"{aws_env}/moto-api/reset", timeout=10).raise_for_status()
+    """A test-side client with the allowed bucket created, empty. Not moto's reset: its state is
+    process-wide, and a reset would wipe the session emulator's stacks under other tests."""
+    for name in (BUCKET, *_SCRATCH_BUCKETS):
+        _delete_bucket(_test_s3_client, name)
     _test_s3_client.create_bucket(Bucket=BUCKET)
     return _test_s3_client
+
+
+_SCRATCH_BUCKETS = ("second-bucket",)  # what tests here make besides BUCKET
+
+
+def _delete_bucket(s3: Any, name: str) -> None:
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
+        s3.delete_bucket(Bucket=name)
+    except s3.exceptions.NoSuchBucket:
+        pass
 
 
 @pytest.fixture(scope="session")

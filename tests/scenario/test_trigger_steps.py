@@ -20,9 +20,6 @@ Resources:
     Type: AWS::SQS::Queue
   Alerts:
     Type: AWS::SNS::Topic
-    Properties:
-      Subscription:
-        - {Protocol: lambda, Endpoint: !GetAtt Notify.Arn}
   Data:
     Type: AWS::S3::Bucket
   Notify:
@@ -35,6 +32,8 @@ Resources:
         def handler(event, context):
             print("event", json.dumps(event))
             return {"ok": True}
+      Events:  # SAM subscribes the function and lets the topic invoke it
+        Alert: {Type: SNS, Properties: {Topic: !Ref Alerts}}
 """
 
 

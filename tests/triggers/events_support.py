@@ -43,22 +43,38 @@ def armed(clock: Clock, rule_arn: str) -> bool:
     return any(t.name == f"schedule {rule_arn}" for t in clock.pending())
 
 
+def grant_events(lambda_client: Any, function: str, rule_arn: str) -> None:
+    """Lets the rule invoke the function: the resource-based policy EventBridge needs."""
+    lambda_client.add_permission(
+        FunctionName=function, StatementId=f"events-{rule_arn.rsplit('/', 1)[-1]}"[:100],
+        Action="lambda:InvokeFunction", Principal="events.amazonaws.com", SourceArn=rule_arn)
+
+
 class Rules:
     """Makes rules and removes them (targets first) when the test ends: the session emulator
     is shared, and a forgotten schedule would fire in another test's clock advance."""
 
-    def __init__(self, events: Any) -> None:
+    def __init__(self, events: Any, lambda_client: Any) -> None:
         self.events = events
+        self._lambda = lambda_client
         self._made: list[tuple[str, str]] = []
+        self._arns: dict[tuple[str, str], str] = {}
 
     def put(self, name: str, bus: str = "default", **kwargs: Any) -> str:
         arn = self.events.put_rule(Name=name, EventBusName=bus, **kwargs)["RuleArn"]
         self._made.append((name, bus))
+        self._arns[(name, bus)] = str(arn)
         return str(arn)
 
-    def target(self, name: str, *targets: dict[str, Any], bus: str = "default") -> None:
+    def target(self, name: str, *targets: dict[str, Any], bus: str = "default",
+               grant: bool = True) -> None:
+        """PutTargets; with ``grant``, each function target lets the rule invoke it, as the
+        console and SAM do (EventBridge cannot invoke a function without that)."""
         answer = self.events.put_targets(Rule=name, EventBusName=bus, Targets=list(targets))
         assert answer["FailedEntryCount"] == 0, answer
+        for target in targets if grant else ():
+            if ":lambda:" in str(target["Arn"]):
+                grant_events(self._lambda, str(target["Arn"]), self._arns[(name, bus)])
 
     def remove_all(self) -> None:
         for name, bus in self._made:

@@ -5,12 +5,13 @@ InputTransformer applied as the function sees them; SQS targets keep working; AW
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.triggers.events_support import Rules, all_delivered, seen_events
+from tests.triggers.events_support import Rules, all_delivered, grant_events, seen_events
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +25,35 @@ def logs(harness_client):
 
 
 @pytest.fixture
-def rules(events) -> Rules:
-    made = Rules(events)
+def rules(events, lambda_client) -> Rules:
+    made = Rules(events, lambda_client)
     yield made
     made.remove_all()
 
 
 def function_arn(lambda_client, name: str) -> str:
     return lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+
+
+def test_a_rule_the_function_does_not_allow_runs_nothing_until_it_does(
+        lambda_client, harness_emulator, create_function, events, logs, rules,
+        caplog: pytest.LogCaptureFixture) -> None:
+    name = create_function()
+    arn = rules.put(f"ungranted-{name}", EventPattern=json.dumps({"source": [f"test.{name}"]}))
+    rules.target(f"ungranted-{name}", {"Id": "fn", "Arn": function_arn(lambda_client, name)},
+                 grant=False)
+    entry = {"Source": f"test.{name}", "DetailType": "Order", "Detail": "{}"}
+    with caplog.at_level(logging.WARNING, logger="harness.triggers"):
+        assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+        assert all_delivered(harness_emulator)
+    assert seen_events(logs, name) == []
+    refusal = next(r.getMessage() for r in caplog.records if "events.amazonaws.com" in
+                   r.getMessage())
+    assert f"--principal events.amazonaws.com --source-arn {arn}" in refusal
+    grant_events(lambda_client, name, arn)
+    events.put_events(Entries=[entry])
+    assert all_delivered(harness_emulator)
+    assert len(seen_events(logs, name)) == 1
 
 
 def test_pattern_matches_one_event_and_not_the_other(

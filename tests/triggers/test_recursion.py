@@ -53,8 +53,27 @@ def mappings(create_function: Any, lambda_client: Any) -> Iterator[Mappings]:
     made.delete_all()
 
 
-def looper(create_function: Any, url: str, **env: str) -> str:
-    return create_function({"app.py": LOOPER}, Timeout=3,
+@pytest.fixture
+def sender_role(harness_client: Any) -> str:
+    """An execution role that may send to queues, as the looping function's must on AWS."""
+    iam = harness_client("iam")
+    name = "recursion-sender"
+    try:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"])
+    iam.put_role_policy(RoleName=name, PolicyName="send", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}))
+    return arn
+
+
+def looper(create_function: Any, role: str, url: str, **env: str) -> str:
+    return create_function({"app.py": LOOPER}, Timeout=3, Role=role,
                            Environment={"Variables": {"QUEUE_URL": url, **env}})
 
 
@@ -74,12 +93,12 @@ def dropped(harness_client: Any, function: str) -> float:
 
 
 def test_a_sqs_loop_is_stopped_after_16_invocations_and_its_message_goes_to_the_dlq(
-        create_function: Any, mappings: Mappings, sqs: Any, logs: Any,
+        create_function: Any, sender_role: str, mappings: Mappings, sqs: Any, logs: Any,
         harness_client: Any) -> None:
     dlq_url, dlq_arn = make_queue(sqs, unique("loop-dlq"))
     url, arn = make_queue(sqs, unique("loop"), RedrivePolicy=json.dumps(
         {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}))
-    name = looper(create_function, url)
+    name = looper(create_function, sender_role, url)
     mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=1)
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"hops": 0}))
     (stopped,) = drain(sqs, dlq_url, 1)
@@ -99,10 +118,10 @@ def test_a_sqs_loop_is_stopped_after_16_invocations_and_its_message_goes_to_the_
 
 
 def test_without_a_dlq_the_looping_message_is_dropped(
-        create_function: Any, mappings: Mappings, sqs: Any, logs: Any,
+        create_function: Any, sender_role: str, mappings: Mappings, sqs: Any, logs: Any,
         harness_client: Any) -> None:
     url, arn = make_queue(sqs, unique("loop-nodlq"))
-    name = looper(create_function, url)
+    name = looper(create_function, sender_role, url)
     mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=1)
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"hops": 0}))
     wait_for(lambda: dropped(harness_client, name), "RecursiveInvocationsDropped")
@@ -112,10 +131,10 @@ def test_without_a_dlq_the_looping_message_is_dropped(
 
 
 def test_recursive_loop_allow_lets_the_chain_go_on(
-        create_function: Any, mappings: Mappings, sqs: Any, logs: Any,
+        create_function: Any, sender_role: str, mappings: Mappings, sqs: Any, logs: Any,
         lambda_client: Any, harness_client: Any) -> None:
     url, arn = make_queue(sqs, unique("loop-allow"))
-    name = looper(create_function, url, STOP_AT="20")
+    name = looper(create_function, sender_role, url, STOP_AT="20")
     assert lambda_client.put_function_recursion_config(
         FunctionName=name, RecursiveLoop="Allow")["RecursiveLoop"] == "Allow"
     mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=1)

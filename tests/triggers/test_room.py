@@ -31,6 +31,9 @@ def test_moto_sns_delivery_runs_the_function_in_the_harness_not_docker(
     sns, logs = harness_client("sns"), harness_client("logs")
     topic = sns.create_topic(Name=f"topic-{name}")["TopicArn"]
     arn = harness_client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    harness_client("lambda").add_permission(
+        FunctionName=name, StatementId="sns", Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com", SourceArn=topic)
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     sns.publish(TopicArn=topic, Message="hello from sns")
     lines = _events_logged(logs, name)

@@ -32,8 +32,8 @@ def logs(harness_client):
 
 
 @pytest.fixture
-def rules(events) -> Rules:
-    made = Rules(events)
+def rules(events, lambda_client) -> Rules:
+    made = Rules(events, lambda_client)
     yield made
     made.remove_all()
 
@@ -141,7 +141,11 @@ def test_cloudformation_scheduled_rule_fires(
     arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     cfn, stack = harness_client("cloudformation"), f"schedule-{name}"
     template = {"Resources": {"Hourly": {"Type": "AWS::Events::Rule", "Properties": {
-        "ScheduleExpression": "rate(1 hour)", "Targets": [{"Id": "fn", "Arn": arn}]}}}}
+        "ScheduleExpression": "rate(1 hour)", "Targets": [{"Id": "fn", "Arn": arn}]}},
+        "Invoke": {"Type": "AWS::Lambda::Permission", "Properties": {  # as SAM's Schedule adds
+            "FunctionName": name, "Action": "lambda:InvokeFunction",
+            "Principal": "events.amazonaws.com",
+            "SourceArn": {"Fn::GetAtt": ["Hourly", "Arn"]}}}}}
     cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template))
     try:
         cfn.get_waiter("stack_create_complete").wait(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -40,9 +41,20 @@ def function_arn(create_function: Callable[..., str], lambda_client: Any,
     return str(lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"])
 
 
-def subscribed(sns: Any, function_arn: str, **attributes: str) -> tuple[str, str]:
-    """(topic ARN, subscription ARN) of a new topic with the function subscribed."""
+def grant_sns(lambda_client: Any, function_arn: str, topic: str) -> None:
+    """Lets the topic invoke the function: the resource-based policy SNS needs."""
+    lambda_client.add_permission(FunctionName=function_arn, StatementId=topic.rsplit(":", 1)[-1],
+                                 Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                                 SourceArn=topic)
+
+
+def subscribed(sns: Any, lambda_client: Any, function_arn: str, grant: bool = True,
+               **attributes: str) -> tuple[str, str]:
+    """(topic ARN, subscription ARN) of a new topic with the function subscribed and, with
+    ``grant``, allowed to invoke it, as the console's subscribe does."""
     topic = sns.create_topic(Name=f"trigger-topic-{next(_topics)}")["TopicArn"]
+    if grant:
+        grant_sns(lambda_client, function_arn, topic)
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn,
                                  Attributes=attributes, ReturnSubscriptionArn=True)
     return topic, subscription["SubscriptionArn"]
@@ -57,8 +69,9 @@ def drained(harness_emulator: Any, recorder: Recorder) -> list[dict[str, Any]]:
 
 
 def test_publish_delivers_snss_record_to_the_subscribed_function(
-        sns: Any, function_arn: str, recorder: Recorder, harness_emulator: Any) -> None:
-    topic, subscription = subscribed(sns, function_arn)
+        sns: Any, lambda_client: Any, function_arn: str, recorder: Recorder,
+        harness_emulator: Any) -> None:
+    topic, subscription = subscribed(sns, lambda_client, function_arn)
     before = time.time()
     published = sns.publish(TopicArn=topic, Message="retrain please", Subject="models",
                             MessageAttributes={
@@ -85,9 +98,10 @@ def test_publish_delivers_snss_record_to_the_subscribed_function(
 
 
 def test_attribute_filter_policy_lets_only_matching_messages_through(
-        sns: Any, function_arn: str, recorder: Recorder, harness_emulator: Any) -> None:
+        sns: Any, lambda_client: Any, function_arn: str, recorder: Recorder,
+        harness_emulator: Any) -> None:
     policy = {"kind": ["retrain"], "rows": [{"numeric": [">", 100]}]}
-    topic, _ = subscribed(sns, function_arn, FilterPolicy=json.dumps(policy))
+    topic, _ = subscribed(sns, lambda_client, function_arn, FilterPolicy=json.dumps(policy))
 
     def publish(message: str, kind: str, rows: str) -> None:
         sns.publish(TopicArn=topic, Message=message, MessageAttributes={
@@ -105,8 +119,9 @@ def test_attribute_filter_policy_lets_only_matching_messages_through(
 
 
 def test_message_body_filter_policy_scope(
-        sns: Any, function_arn: str, recorder: Recorder, harness_emulator: Any) -> None:
-    topic, _ = subscribed(sns, function_arn, FilterPolicyScope="MessageBody",
+        sns: Any, lambda_client: Any, function_arn: str, recorder: Recorder,
+        harness_emulator: Any) -> None:
+    topic, _ = subscribed(sns, lambda_client, function_arn, FilterPolicyScope="MessageBody",
                           FilterPolicy=json.dumps({"job": {"kind": ["retrain"]}}))
     sns.publish(TopicArn=topic, Message=json.dumps({"job": {"kind": "predict"}}))
     sns.publish(TopicArn=topic, Message="not even json")
@@ -115,6 +130,22 @@ def test_message_body_filter_policy_scope(
     record = recorder.next()["event"]["Records"][0]
     assert json.loads(record["Sns"]["Message"]) == {"job": {"kind": "retrain", "rows": 3}}
     assert drained(harness_emulator, recorder) == []
+
+
+def test_a_topic_the_function_does_not_allow_delivers_nothing_until_it_does(
+        sns: Any, lambda_client: Any, function_arn: str, recorder: Recorder,
+        harness_emulator: Any, caplog: pytest.LogCaptureFixture) -> None:
+    topic, _ = subscribed(sns, lambda_client, function_arn, grant=False)
+    with caplog.at_level(logging.WARNING, logger="harness.triggers"):
+        sns.publish(TopicArn=topic, Message="refused")
+        assert drained(harness_emulator, recorder) == []
+    refusal = next(r.getMessage() for r in caplog.records if "sns.amazonaws.com" in r.getMessage())
+    assert "may not invoke function" in refusal
+    assert (f"aws lambda add-permission --function-name {function_arn.rsplit(':', 1)[-1]}"
+            in refusal) and f"--source-arn {topic}" in refusal
+    grant_sns(lambda_client, function_arn, topic)  # read at each delivery, as on AWS
+    sns.publish(TopicArn=topic, Message="allowed")
+    assert recorder.next()["event"]["Records"][0]["Sns"]["Message"] == "allowed"
 
 
 def test_the_string_to_sign_has_the_subject_only_when_there_is_one() -> None:
