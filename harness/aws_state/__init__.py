@@ -32,5 +32,4 @@
                         invoke path never taken, the triggers room told of every change
     event_patterns.py   FilterCriteria / event patterns matched by moto's matcher
     lambda_recursion.py  a function's RecursiveLoop setting (moto lacks it)
-    lambda_metrics.py   RecursiveInvocationsDropped into moto's CloudWatch
 """

@@ -1,10 +1,14 @@
-"""``harness cost``: the cost and free-tier meter for a past run, or for a rate you give."""
+"""``harness cost``: the cost and free-tier meter for a past run, for a rate you give, or live
+from a running emulator (what it has served this month)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import Any
+
+from harness.cli.options import endpoint_url
 
 ARCHITECTURES = ("x86_64", "arm64")
 
@@ -13,9 +17,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser = commands.add_parser(
         "cost", help="Lambda, API Gateway and S3 cost and free-tier share of a run or a rate",
         description="Print the bill, the monthly projection and the free-tier share for a past "
-                    "`harness load` run (its report.json), or for a request rate sustained for "
-                    "a duration. Prices: us-east-1 list prices (see harness/load/cost.py).")
+                    "`harness load` run (its report.json), for a request rate sustained for "
+                    "a duration, or (--endpoint-url) what a running emulator has served this "
+                    "month, with the free tier applied: the figures its AWS/Billing "
+                    "EstimatedCharges metric carries. Prices: us-east-1 list prices (see "
+                    "harness/load/cost.py).")
     parser.add_argument("report", nargs="?", type=Path, help="report.json of a harness load run")
+    parser.add_argument("--endpoint-url", type=endpoint_url, default=None,
+                        help="a running emulator (harness up): its usage this month so far")
     parser.add_argument("--rate", type=float, help="requests per second")
     parser.add_argument("--duration", default="1h",
                         help="how long the rate lasts (default 1h; e.g. 30s, 15m, 730h)")
@@ -37,8 +46,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.load.report import cost_rows
     from harness.load.spec import parse_duration
 
-    if (args.report is None) == (args.rate is None):
-        raise UsageError("give either a report.json or --rate (with --duration)")
+    if sum(x is not None for x in (args.report, args.rate, args.endpoint_url)) != 1:
+        raise UsageError("give one of: a report.json, --rate (with --duration), or "
+                         "--endpoint-url of a running emulator")
+    if args.endpoint_url is not None:
+        return _live(args.endpoint_url, args.json)
     if args.report is not None:
         try:
             data = json.loads(args.report.read_text())
@@ -73,3 +85,43 @@ def run(args: argparse.Namespace) -> int:
     for name, text in rows:
         print(f"{name:<{width}}  {text}")
     return 0
+
+
+def _live(url: str, as_json: bool) -> int:
+    """What the emulator at ``url`` has served this month (GET /_harness/usage)."""
+    import urllib.request
+
+    from harness.errors import UsageError
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/_harness/usage", timeout=10) as answer:
+            data = json.load(answer)
+        data["usage"], data["bill"]  # noqa: B018 - the shape this command reads
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{url}: no harness emulator answered /_harness/usage ({exc})") from None
+    if as_json:
+        print(json.dumps(data, indent=1))
+        return 0
+    for name, text in live_rows(url, data):
+        print(f"{name:<13}  {text}")
+    return 0
+
+
+def live_rows(url: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The live figures as lines (pure)."""
+    usage, share, bill = data["usage"], data["free_tier_share"], data["bill"]
+    charges = data["charges_usd"]
+    rows = [("emulator", f"{url}: this month so far, prices us-east-1, {data['architecture']}"),
+            ("usage", f"{usage['lambda_requests']:,.0f} invocations, "
+                      f"{usage['gb_seconds']:,.3f} GB-s, {usage['apigw_requests']:,.0f} API "
+                      f"calls, {usage['s3_get']:,.0f} S3 GETs, "
+                      f"{usage['s3_put'] + usage['s3_list']:,.0f} S3 PUT/LISTs")]
+    for item in bill["items"]:
+        rows.append(("bill", f"{item['name']}: {item['quantity']:,.3f} ({item['free']:,.0f} "
+                             f"free) ${item['cost_usd']:.6f}"))
+    rows.append(("charges", f"${bill['total_usd']:.6f} with the free tier (" + ", ".join(
+        f"{service} ${usd:.6f}" for service, usd in sorted(charges.items())) + ")"))
+    used = max(share.values()) if share else 0.0
+    rows.append(("free tier", f"{used:.1%} of the tightest allowance used ("
+                 + ", ".join(f"{name} {part:.1%}" for name, part in share.items()) + ")"))
+    return rows

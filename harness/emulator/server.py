@@ -122,6 +122,7 @@ class Emulator:
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
         self.metrics = Metrics(self.lambdas, self.clock, self._gateway)
         self.triggers.async_events.add_observer(self.metrics.async_point)
+        self.triggers.sqs.add_stop_observer(self.metrics.recursion_point)
         # Served by the app, owned (reset, closed) by the room; its URLs name this port.
         urls = FunctionUrls(self.lambdas, port=self._served_port)
         self.triggers.add(urls)

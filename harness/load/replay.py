@@ -25,6 +25,7 @@ from harness.errors import UsageError
 from harness.faults.client import FaultClient
 from harness.faults.model import FaultRule
 from harness.leftovers import Baseline, leftovers
+from harness.load import cloudwatch_side
 from harness.load.generator import run_generator
 from harness.load.harness_side import HarnessSide, unavailable
 from harness.load.payloads import PayloadSet, draw_payloads, n_features_of, upload
@@ -188,11 +189,27 @@ def replay(scenario: LoadScenario, options: LoadOptions, say: Say) -> Replay:
         harness = side.summary(started) if side is not None else unavailable(
             "the target is an external endpoint: no REPORT listener; cold starts, durations, "
             "memory and environments are not measured from the harness side")
+        extra["cloudwatch"] = _cloudwatch_side(target, scenario, stack, started,
+                                               float(outcome.result["ended"]))
     if baseline is not None:
         # everything the run started is stopped by now: what is still here was left behind
         extra["soak"]["leftovers"] = leftovers(baseline, all_threads=True)
     return Replay(scenario, options, stack, payloads, uploads, plan, outcome.result,
                   outcome.interrupted, stats, harness, workdir, outcome.log_path, extra)
+
+
+def _cloudwatch_side(target: Target, scenario: LoadScenario, stack: Stack, started: float,
+                     ended: float) -> dict[str, Any]:
+    """The run's metrics as the endpoint's CloudWatch holds them (a failure to read them is a
+    line in the report, not a failed run)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return cloudwatch_side.read(target.client("cloudwatch", stack.region),
+                                    stack.function_name, scenario.stack.api_name, stack.stage,
+                                    started, ended)
+    except (BotoCoreError, ClientError) as error:
+        return cloudwatch_side.unavailable(f"GetMetricStatistics failed: {error}")
 
 
 def _plan(scenario: LoadScenario, options: LoadOptions, stack: Stack,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.load import cloudwatch_side
 from harness.load.cost import Usage, cost_report, gb_seconds
 from harness.load.replay import Replay
 from harness.load.slo import GateResult, accounting_gate, evaluate
@@ -92,6 +93,7 @@ def build_report(replay: Replay) -> dict[str, Any]:
                       "note": "through API Gateway a Lambda throttle reaches the client as a "
                               "500; lambda_throttled counts them from the harness side"},
         "harness": harness,
+        "cloudwatch": replay.extra.get("cloudwatch"),
         "faults": replay.extra.get("faults", []),
         "soak": soak,
         "cost": {**cost.to_dict(), "lambda_basis": basis},
@@ -188,6 +190,7 @@ def summary_table(report: dict[str, Any]) -> str:
                       f"{report['throttles']['lambda_throttled']:,})"),
     ]
     rows += _harness_rows(harness)
+    rows += cloudwatch_side.rows(report.get("cloudwatch"))
     rows += _fault_rows(report.get("faults") or [])
     rows += _soak_rows(report.get("soak"))
     rows += cost_rows(cost)

@@ -71,6 +71,14 @@ class Metrics:
         self.put(event.account, event.region, lambda_metrics.NAMESPACE,
                  lambda_metrics.async_points(metric, event.name, event.qualifier, value))
 
+    def recursion_point(self, function_arn: str, dropped: int) -> None:
+        """From an SQS mapping's poller that stopped a recursive loop (harness.triggers.sqs)."""
+        parts = function_arn.split(":")
+        name, region, account = parts[6], parts[3], parts[4]
+        version = parts[7] if len(parts) > 7 else lambda_metrics.LATEST
+        self.put(account, region, lambda_metrics.NAMESPACE,
+                 lambda_metrics.recursion_points(name, version, dropped))
+
     def _throttled(self, spec: FunctionSpec, error: TooManyRequestsError) -> None:
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE,
                  lambda_metrics.throttle_points(spec.name, spec.version))

@@ -49,6 +49,12 @@ def invocation_points(function: str, version: str, *, duration_ms: float, error:
     return points
 
 
+def recursion_points(function: str, version: str, dropped: int) -> list[Point]:
+    """Invocations stopped in a recursive loop (RecursiveInvocationsDropped)."""
+    return [Point("RecursiveInvocationsDropped", dropped, "Count", dims)
+            for dims in dimension_sets(function, version)]
+
+
 def throttle_points(function: str, version: str) -> list[Point]:
     """A throttled request: counted in Throttles, not in Invocations."""
     return [Point("Throttles", 1, "Count", dims) for dims in dimension_sets(function, version)]

@@ -19,14 +19,13 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.aws_state import lambda_metrics, lambda_recursion
+from harness.aws_state import lambda_recursion
 from harness.errors import AwsError, InvalidParameterError, InvalidRequestContentError
 
 LIMIT = 16
 """Invocations of one function allowed in one chain; the next one is stopped."""
 POLICIES = ("Allow", "Terminate")
 LINEAGE_VERSION = "1"
-DROPPED_METRIC = "RecursiveInvocationsDropped"
 log = logging.getLogger("harness.triggers")
 
 
@@ -125,11 +124,11 @@ def policy_of(function_arn: str) -> str:
 
 
 def report_stopped(function_arn: str, source: str, count: int) -> None:
-    """A log line and the RecursiveInvocationsDropped metric, as Lambda reports a stop."""
+    """The log line Lambda writes for a stop (the RecursiveInvocationsDropped metric comes
+    from the mapping's stop observers: harness.metrics)."""
     name, account, region = _where(function_arn)
     log.warning("recursive loop detected: %d invocation(s) of %s from %s stopped after %d "
                 "invocations in one chain (RecursiveLoop Terminate)", count, name, source, LIMIT)
-    lambda_metrics.put_function_metric(account, region, name, DROPPED_METRIC, float(count))
 
 
 # -- Put/GetFunctionRecursionConfig ------------------------------------------------------------

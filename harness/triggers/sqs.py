@@ -70,6 +70,8 @@ class MappingStats:
 
 
 ProcessedObserver = Callable[[str, list[str], float], None]
+StopObserver = Callable[[str, int], None]
+"""Told of each recursive loop stopped: (function ARN, invocations dropped)."""
 """``observer(queue_arn, message_ids, epoch_seconds)``: those messages were processed (deleted
 after the function's success)."""
 
@@ -78,11 +80,14 @@ class MappingPoller:
     """The pollers of one enabled mapping; ``stop()`` ends them after their current batch."""
 
     def __init__(self, config: MappingConfig, lambdas: LambdaService,
-                 observers: list[ProcessedObserver] | None = None) -> None:
+                 observers: list[ProcessedObserver] | None = None,
+                 stop_observers: list[StopObserver] | None = None) -> None:
         self.config = config
         self._lambdas = lambdas
         self._observers = observers if observers is not None else []
         """Told of every batch deleted after its invocation (load replays time messages)."""
+        self._stop_observers = stop_observers if stop_observers is not None else []
+        """Told of every recursive loop stopped (the RecursiveInvocationsDropped metric)."""
         self._filters = [compile_pattern(text) for text in config.filters]
         self._cap = config.maximum_concurrency or MAX_POLLERS
         self._floor = min(INITIAL_POLLERS, self._cap)
@@ -244,6 +249,8 @@ class MappingPoller:
         sqs_queues.to_dead_letter_queue(self.config.queue_arn,
                                         [m.receipt_handle for m in looping])
         recursion.report_stopped(self.config.function_arn, self.config.queue_arn, len(looping))
+        for observer in list(self._stop_observers):
+            observer(self.config.function_arn, len(looping))
         with self._lock:
             self._count(recursive_stops=len(looping))
 
@@ -323,6 +330,7 @@ class SqsMappings:
         self._pollers: dict[str, MappingPoller] = {}
         self._retired: list[MappingPoller] = []
         self._observers: list[ProcessedObserver] = []
+        self._stop_observers: list[StopObserver] = []
         self._closed = False
         self._hooks: event_source_mappings.Installation | None = None
         sqs_queues.install()
@@ -349,8 +357,8 @@ class SqsMappings:
                 if poller is not None:
                     self._retire(self._pollers.pop(uuid))
                 if config.enabled:
-                    self._pollers[uuid] = poller = MappingPoller(config, self._lambdas,
-                                                                 self._observers)
+                    self._pollers[uuid] = poller = MappingPoller(
+                        config, self._lambdas, self._observers, self._stop_observers)
                     poller.start()
                 else:
                     event_source_mappings.set_state(uuid, "Disabled")
@@ -361,6 +369,10 @@ class SqsMappings:
 
     def add_observer(self, observer: ProcessedObserver) -> None:
         self._observers.append(observer)
+
+    def add_stop_observer(self, observer: StopObserver) -> None:
+        """Told of each recursive loop a poller stops (pollers made from now on)."""
+        self._stop_observers.append(observer)
 
     def remove_observer(self, observer: ProcessedObserver) -> None:
         if observer in self._observers:

@@ -108,6 +108,24 @@ def test_a_burst_past_reserved_concurrency_is_throttled(tight_run: LoadRun) -> N
     assert tight_run.report["harness"]["throttles"] == throttles["lambda_throttled"]
 
 
+def test_cloudwatch_holds_what_the_client_and_the_harness_counted(tight_run: LoadRun) -> None:
+    report = tight_run.report
+    side, harness, client = report["cloudwatch"], report["harness"], report["client"]
+    assert side["available"], side
+    figures = side["figures"]
+    # A fresh emulator: the run is all its minutes hold, so the counts agree exactly.
+    assert figures["invocations"] == harness["invocations"] == figures["duration_samples"]
+    assert figures["errors"] == harness["function_errors"]
+    assert figures["throttles"] == report["throttles"]["lambda_throttled"] > 0
+    assert figures["api_count"] == client["answered"]
+    assert figures["api_5xx"] == client["errors"]["5xx"]
+    assert figures["api_4xx"] == client["errors"]["4xx"]
+    assert 0 < figures["duration_avg_ms"] <= figures["duration_max_ms"]
+    assert 0 < figures["latency_avg_ms"] <= figures["latency_max_ms"]
+    assert 1 <= figures["concurrent_max"] <= 2  # reserved concurrency 2
+    assert "CloudWatch Lambda" in tight_run.stdout and "CloudWatch API" in tight_run.stdout
+
+
 def test_the_payload_mix_has_its_invalid_share(tight_run: LoadRun) -> None:
     assert tight_run.report["payloads"]["kinds"].get("valid", 0) == 9  # 12, a quarter invalid
 
@@ -229,6 +247,9 @@ def test_an_external_endpoint_has_no_harness_side_figures(tmp_path: Path,
     assert "external endpoint" in report["harness"]["reason"]
     assert report["cost"]["lambda_basis"].startswith("client latency")
     assert report["client"]["sent"] == 40 == report["client"]["answered"]
+    # The CloudWatch side is read from the endpoint's CloudWatch, wherever it runs.
+    assert report["cloudwatch"]["figures"]["api_count"] == 40
+    assert report["cloudwatch"]["figures"]["invocations"] == 40
 
 
 def test_the_soak_loses_nothing_stays_flat_and_leaves_nothing(

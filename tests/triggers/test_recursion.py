@@ -82,19 +82,21 @@ def lineage_count(header: str, function: str) -> int:
     return recursion.parse_lineage(recursion.parse_header(header)["Lineage"])[key]
 
 
-def dropped(harness_client: Any, function: str) -> float:
+def dropped(harness_client: Any, emulator: Any, function: str) -> float:
+    """The function's RecursiveInvocationsDropped this hour, on the harness's clock (which
+    other tests advance) as CloudWatch stamps it."""
+    now = datetime.fromtimestamp(emulator.clock.now(), UTC)
     points = harness_client("cloudwatch").get_metric_statistics(
         Namespace="AWS/Lambda", MetricName="RecursiveInvocationsDropped",
         Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=datetime.now(UTC) - timedelta(hours=1),
-        EndTime=datetime.now(UTC) + timedelta(hours=1), Period=3600,
+        StartTime=now - timedelta(hours=1), EndTime=now + timedelta(hours=1), Period=3600,
         Statistics=["Sum"])["Datapoints"]
     return float(sum(p["Sum"] for p in points))
 
 
 def test_a_sqs_loop_is_stopped_after_16_invocations_and_its_message_goes_to_the_dlq(
         create_function: Any, sender_role: str, mappings: Mappings, sqs: Any, logs: Any,
-        harness_client: Any) -> None:
+        harness_client: Any, harness_emulator: Any) -> None:
     dlq_url, dlq_arn = make_queue(sqs, unique("loop-dlq"))
     url, arn = make_queue(sqs, unique("loop"), RedrivePolicy=json.dumps(
         {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}))
@@ -114,17 +116,17 @@ def test_a_sqs_loop_is_stopped_after_16_invocations_and_its_message_goes_to_the_
     assert [lineage_count(run["trace"], name) for run in runs] == list(range(16))
     assert [run["received"] for run in runs[1:]] == [run["trace"] for run in runs[:-1]]
     assert queue_empty(sqs, url)
-    assert wait_for(lambda: dropped(harness_client, name), "the metric") == 1.0
+    assert wait_for(lambda: dropped(harness_client, harness_emulator, name), "the metric") == 1.0
 
 
 def test_without_a_dlq_the_looping_message_is_dropped(
         create_function: Any, sender_role: str, mappings: Mappings, sqs: Any, logs: Any,
-        harness_client: Any) -> None:
+        harness_client: Any, harness_emulator: Any) -> None:
     url, arn = make_queue(sqs, unique("loop-nodlq"))
     name = looper(create_function, sender_role, url)
     mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=1)
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"hops": 0}))
-    wait_for(lambda: dropped(harness_client, name), "RecursiveInvocationsDropped")
+    wait_for(lambda: dropped(harness_client, harness_emulator, name), "RecursiveInvocationsDropped")
     wait_for(lambda: len(logged(logs, name, "LOOP")) >= 16, "16 invocations to be logged")
     assert sorted(run["hops"] for run in logged(logs, name, "LOOP")) == list(range(16))
     assert queue_empty(sqs, url)
@@ -132,7 +134,7 @@ def test_without_a_dlq_the_looping_message_is_dropped(
 
 def test_recursive_loop_allow_lets_the_chain_go_on(
         create_function: Any, sender_role: str, mappings: Mappings, sqs: Any, logs: Any,
-        lambda_client: Any, harness_client: Any) -> None:
+        lambda_client: Any, harness_client: Any, harness_emulator: Any) -> None:
     url, arn = make_queue(sqs, unique("loop-allow"))
     name = looper(create_function, sender_role, url, STOP_AT="20")
     assert lambda_client.put_function_recursion_config(
@@ -142,7 +144,7 @@ def test_recursive_loop_allow_lets_the_chain_go_on(
     wait_for(lambda: len(logged(logs, name, "LOOP")) >= 20, "20 invocations")
     assert sorted(run["hops"] for run in logged(logs, name, "LOOP")) == list(range(20))
     wait_for(lambda: queue_empty(sqs, url), "the queue to be empty")
-    assert dropped(harness_client, name) == 0.0
+    assert dropped(harness_client, harness_emulator, name) == 0.0
 
 
 def test_recursion_config_api(create_function: Any, lambda_client: Any) -> None:
