@@ -8,7 +8,7 @@ import subprocess
 
 import boto3
 
-from tests.cli.conftest import harness_cmd
+from tests.cli.up_process import harness_cmd
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

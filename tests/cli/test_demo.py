@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from tests.cli.conftest import harness_cmd
+from tests.cli.up_process import harness_cmd
 
 
 def test_demo_prints_predictions_accuracy_and_report_lines(cli_env):

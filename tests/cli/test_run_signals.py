@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from harness.deploy import StackSpec
-from tests.cli.conftest import harness_cmd
+from tests.cli.up_process import harness_cmd
 from tests.load.helpers import still_running, watch_children
 
 pytestmark = pytest.mark.slow

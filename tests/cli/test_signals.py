@@ -12,7 +12,7 @@ import boto3
 import psutil
 import pytest
 
-from tests.cli.conftest import harness_cmd
+from tests.cli.up_process import harness_cmd
 
 
 def _runtime_children(process: subprocess.Popen) -> list[psutil.Process]:

@@ -15,7 +15,8 @@ import urllib.request
 import numpy as np
 import psutil
 
-from tests.cli.conftest import BIN, harness_cmd
+from tests.cli.conftest import BIN
+from tests.cli.up_process import harness_cmd
 
 
 def test_health_check_answers(harness_up):

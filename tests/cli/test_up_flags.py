@@ -16,7 +16,7 @@ from harness.cli.main import build_parser
 from harness.cli.up import config_from_args
 from harness.config import EmulatorConfig
 from harness.errors import UsageError
-from tests.cli.conftest import harness_cmd
+from tests.cli.up_process import harness_cmd
 from tests.conftest import LOCAL_RUNTIME, build_zip
 from tests.emulator.support import (
     ECHO,

@@ -18,7 +18,7 @@ from harness.cli.main import build_parser
 from harness.cli.up import config_from_args
 from harness.config import EmulatorConfig
 from harness.errors import UsageError
-from tests.cli.conftest import harness_cmd
+from tests.cli.up_process import harness_cmd
 from tests.emulator.support import function_arn, json_body, lambda_uri, raw_request, rest_api
 from tests.iam.support import call, denied_message, make_caller, make_role, policy, unique
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from harness.clock_client import ClockClient
 from harness.load.resources import MIN_STEADY_SAMPLES
+from tests.cli.up_process import running_up
 from tests.load.helpers import REPO, LoadRun, run_load, write_scenario
 
 pytestmark = pytest.mark.slow
@@ -213,12 +215,12 @@ def billing_alarm(url: str) -> str:
     return queue
 
 
-def alarm_notices(emulator: Any, queue: str) -> list[dict[str, Any]]:
+def alarm_notices(url: str, queue: str) -> list[dict[str, Any]]:
     """Advance the clock to the next evaluation until the queue holds a notice (or a deadline)."""
-    sqs = _client(emulator.url, "sqs")
+    sqs, clock = _client(url, "sqs"), ClockClient(url)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        emulator.clock.advance(11)
+        clock.advance(11)
         got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
         if got:
             return [json.loads(json.loads(m["Body"])["Message"]) for m in got]
@@ -227,18 +229,16 @@ def alarm_notices(emulator: Any, queue: str) -> list[dict[str, Any]]:
 
 def test_an_external_endpoint_has_no_harness_side_figures(tmp_path: Path,
                                                           load_env: dict[str, str]) -> None:
-    from harness.config import EmulatorConfig
-    from harness.emulator import Emulator
-
     scenario = write_scenario(tmp_path, "small", SMALL.replace("300", "40"))
-    config = EmulatorConfig.from_env(load_env).with_overrides(port=0, host="127.0.0.1")
-    with Emulator(config) as emulator:
-        queue = billing_alarm(emulator.url)
-        run = run_load([str(scenario), "--endpoint-url", emulator.url], load_env,
+    # `harness up` in its own process, as an external endpoint is (and with moto state of its
+    # own: the session's example stack is not touched).
+    with running_up(dict(load_env, HARNESS_STATE_DIR=str(tmp_path / "up-state"))) as up:
+        queue = billing_alarm(up.url)
+        run = run_load([str(scenario), "--endpoint-url", up.url], load_env,
                        tmp_path / "report")
         assert run.returncode == 0, run.stderr[-2000:]
         # The replay's projected month passes the free tier: the billing alarm goes off.
-        notices = alarm_notices(emulator, queue)
+        notices = alarm_notices(up.url, queue)
     assert [n["NewStateValue"] for n in notices] == ["ALARM"]
     assert notices[0]["Trigger"]["MetricName"] == "ProjectedMonthlyCharges"
     report = run.report

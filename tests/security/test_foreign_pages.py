@@ -26,7 +26,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.cli.conftest import harness_cmd
+from tests.cli.up_process import harness_cmd
 from tests.conftest import LOCAL_RUNTIME, ROLE, build_zip
 from tests.emulator.support import allow_api, lambda_uri, raw_request
 

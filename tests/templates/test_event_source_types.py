@@ -83,6 +83,13 @@ Resources:
   HandStage:
     Type: AWS::ApiGatewayV2::Stage
     Properties: {{ApiId: !Ref HandApi, StageName: $default, AutoDeploy: true}}
+  HandPermission:  # written by hand too: API Gateway invokes the function only with it
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref Fn
+      Principal: apigateway.amazonaws.com
+      SourceArn: !Sub "arn:aws:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HandApi}}/*"
 """
 
 TYPES = {
@@ -98,6 +105,7 @@ TYPES = {
     "FnNightly": "AWS::Scheduler::Schedule", "FnNightlyRole": "AWS::IAM::Role",
     "HandApi": "AWS::ApiGatewayV2::Api", "HandIntegration": "AWS::ApiGatewayV2::Integration",
     "HandRoute": "AWS::ApiGatewayV2::Route", "HandStage": "AWS::ApiGatewayV2::Stage",
+    "HandPermission": "AWS::Lambda::Permission",
 }
 
 

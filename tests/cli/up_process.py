@@ -1,0 +1,58 @@
+"""`harness up` in a subprocess, for tests: its own process, so its own moto state."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psutil
+import pytest
+
+
+def harness_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "harness.cli.main", *args]
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen
+    url: str
+    env: dict[str, str]
+
+    def children(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+
+@contextmanager
+def running_up(env: dict[str, str]) -> Iterator[Running]:
+    """`harness up --port 0` in a subprocess (its own moto state); stopped at the end."""
+    process = subprocess.Popen(harness_cmd("up", "--port", "0"), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = ""
+    deadline = time.monotonic() + 30
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        match = re.search(r"ready on (http://\S+)", line)
+        if match:
+            url = match.group(1)
+            break
+        if process.poll() is not None:
+            break
+    if not url:
+        process.kill()
+        pytest.fail(f"harness up did not start: {process.stderr.read() if process.stderr else ''}")
+    try:
+        yield Running(process, url, dict(env, AWS_ENDPOINT_URL=url))
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
