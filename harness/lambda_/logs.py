@@ -110,7 +110,7 @@ def parse_report_line(line: str) -> Report | None:
     match = _REPORT_RE.match(line.rstrip("\n"))
     if match is None:
         return None
-    init = match.group("init")
+    init, restore, billed = match.group("init", "restore", "billed_restore")
     return Report(
         request_id=match.group("id"),
         duration_ms=float(match.group("dur")),
@@ -118,10 +118,6 @@ def parse_report_line(line: str) -> Report | None:
         memory_size_mb=int(match.group("mem")),
         max_memory_used_mb=int(match.group("maxmem")),
         init_duration_ms=float(init) if init is not None else None,
-        restore_duration_ms=_number(match.group("restore"), float),
-        billed_restore_duration_ms=_number(match.group("billed_restore"), int),
+        restore_duration_ms=float(restore) if restore is not None else None,
+        billed_restore_duration_ms=int(billed) if billed is not None else None,
     )
-
-
-def _number(text: str | None, kind: type[float] | type[int]) -> float | int | None:
-    return kind(text) if text is not None else None

@@ -1,0 +1,200 @@
+"""SnapStart through the emulator with plain boto3: a published version initialises once, its
+new environments restore from that snapshot (forks of an initialised template)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+import pytest
+from botocore.exceptions import ClientError
+
+from harness.lambda_.logs import parse_report_line
+from tests.emulator.support import own_emulator
+
+SNAP_RUNTIME = "python3.12"  # SnapStart's oldest Python; the local interpreter runs it
+# A CPU-heavy init, a before-snapshot hook that draws a random seed (AWS's caveat: every
+# restored environment shares it) and an after-restore hook that records the restore. With
+# {"wait_for": DIR, "count": N} the handler waits until N invocations are in flight at once.
+SNAP_APP = '''
+import os, random, time, json
+from snapshot_restore_py import register_before_snapshot, register_after_restore
+
+WORK = sum(i * i for i in range(int(os.environ.get("INIT_WORK", "2000000"))))
+SEED = None
+RESTORES = []
+
+@register_before_snapshot
+def draw_seed():
+    global SEED
+    SEED = random.random()
+    print("before snapshot", SEED)
+
+@register_after_restore
+def restored():
+    RESTORES.append(os.getpid())
+    mode = os.environ.get("RESTORE_MODE")
+    if mode == "raise":
+        raise RuntimeError("the database is gone")
+    if mode == "sleep":
+        time.sleep(float(os.environ["RESTORE_SLEEP"]))
+    print("restored in", os.getpid())
+
+def handler(event, context):
+    wait_for = event.get("wait_for")
+    if wait_for:
+        open(os.path.join(wait_for, str(os.getpid())), "w").close()
+        deadline = time.monotonic() + 60
+        while len(os.listdir(wait_for)) < event["count"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return {"seed": SEED, "restores": RESTORES, "pid": os.getpid(),
+            "tmp": os.environ.get("TMPDIR"), "stream": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")}
+'''
+SNAP_START = {"ApplyOn": "PublishedVersions"}
+# An after-restore hook is cut off after AWS's 10 s: this one asks for more.
+TOO_SLOW_S = "30"
+
+
+def _published(lam, create_function, **environment: str) -> tuple[str, str, dict]:
+    name = create_function({"app.py": SNAP_APP}, runtime=SNAP_RUNTIME, SnapStart=SNAP_START,
+                           Timeout=90, Environment={"Variables": environment})
+    published = lam.publish_version(FunctionName=name)
+    version = published["Version"]
+    lam.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    return name, version, published
+
+
+def _invoke(lam, name: str, qualifier: str | None = None, payload: dict | None = None):
+    args = {"Qualifier": qualifier} if qualifier else {}
+    response = lam.invoke(FunctionName=name, Payload=json.dumps(payload or {}).encode(),
+                          LogType="Tail", **args)
+    tail = base64.b64decode(response["LogResult"]).decode()
+    reports = [r for r in map(parse_report_line, tail.splitlines()) if r is not None]
+    return json.loads(response["Payload"].read()), reports[-1], tail
+
+
+def test_restored_environments_share_the_snapshot_and_run_their_hooks(
+        lambda_client, create_function, tmp_path: Path) -> None:
+    name, version, published = _published(lambda_client, create_function)
+    assert published["State"] == "Pending"
+    assert published["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+    config = lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)
+    assert config["State"] == "Active"
+    latest = lambda_client.get_function_configuration(FunctionName=name)
+    assert latest["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+
+    rendezvous = tmp_path / "in-flight"
+    rendezvous.mkdir()
+    event = {"wait_for": str(rendezvous), "count": 6}
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: _invoke(lambda_client, name, version, event), range(6)))
+
+    bodies = [body for body, _, _ in results]
+    assert len({body["pid"] for body in bodies}) == 6  # six environments
+    for body, report, tail in results:
+        assert body["restores"] == [body["pid"]]  # its own after-restore hook, once
+        assert report.init_duration_ms is None and "Init Duration" not in tail
+        assert report.restore_duration_ms is not None
+        assert report.billed_restore_duration_ms is not None
+        assert "\tRestore Duration: " in tail and "\tBilled Restore Duration: " in tail
+        assert body["stream"] is None  # AWS hides the log stream's name from SnapStart
+    seeds = {body["seed"] for body in bodies}
+    assert len(seeds) == 1 and None not in seeds  # drawn once, before the snapshot
+    assert len({body["tmp"] for body in bodies}) == 6  # a TMPDIR each
+
+    # $LATEST is not affected: an ordinary cold start, its init in full, no hooks.
+    body, report, tail = _invoke(lambda_client, name)
+    assert report.init_duration_ms is not None and report.restore_duration_ms is None
+    assert body["seed"] is None and body["restores"] == []
+    # The init is a CPU-heavy loop (about a second); a restore forks past it. Its restore
+    # takes a fraction of that even on a loaded machine, so the margin is wide.
+    assert max(r.restore_duration_ms for _, r, _ in results) < report.init_duration_ms
+
+
+def test_a_warm_restored_environment_reports_no_restore(lambda_client, create_function) -> None:
+    name, version, _ = _published(lambda_client, create_function, INIT_WORK="1000")
+    first, cold, _ = _invoke(lambda_client, name, version)
+    second, warm, tail = _invoke(lambda_client, name, version)
+    assert first["pid"] == second["pid"]
+    assert cold.restore_duration_ms is not None
+    assert warm.restore_duration_ms is None and "Restore Duration" not in tail
+
+
+def test_a_failing_after_restore_hook_is_snapstart_exception(
+        lambda_client, create_function) -> None:
+    name, version, _ = _published(lambda_client, create_function, INIT_WORK="1000",
+                                  RESTORE_MODE="raise")
+    with pytest.raises(ClientError) as caught:
+        lambda_client.invoke(FunctionName=name, Qualifier=version, Payload=b"{}")
+    error = caught.value.response
+    assert error["Error"]["Code"] == "SnapStartException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_an_after_restore_hook_past_ten_seconds_is_snapstart_timeout(
+        lambda_client, create_function) -> None:
+    name, version, _ = _published(lambda_client, create_function, INIT_WORK="1000",
+                                  RESTORE_MODE="sleep", RESTORE_SLEEP=TOO_SLOW_S)
+    started = time.monotonic()
+    with pytest.raises(ClientError) as caught:
+        lambda_client.invoke(FunctionName=name, Qualifier=version, Payload=b"{}")
+    error = caught.value.response
+    assert error["Error"]["Code"] == "SnapStartTimeoutException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 408
+    assert time.monotonic() - started >= 10  # cut off at AWS's limit, not before
+
+
+def test_snapstart_needs_python_3_12_or_later(lambda_client, create_function) -> None:
+    with pytest.raises(ClientError) as caught:
+        create_function({"app.py": SNAP_APP}, runtime="python3.11", SnapStart=SNAP_START)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "python3.11" in caught.value.response["Error"]["Message"]
+
+
+def test_a_failing_init_leaves_the_version_failed(lambda_client, create_function) -> None:
+    name = create_function({"app.py": "raise SystemExit('no model')\n"}, runtime=SNAP_RUNTIME,
+                           SnapStart=SNAP_START)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    deadline = time.monotonic() + 60  # an init that fails at once: seconds at most
+    config = lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)
+    while config["State"] == "Pending" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        config = lambda_client.get_function_configuration(FunctionName=name, Qualifier=version)
+    assert config["State"] == "Failed"
+    assert config["StateReasonCode"] == "FunctionError"
+
+
+def test_stopping_the_emulator_leaves_no_template_or_fork(tmp_path: Path) -> None:
+    # The session's emulator keeps environments of its own: what this emulator started is
+    # what appeared below this process meanwhile (templates, their forks and supervisors).
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with own_emulator(tmp_path) as emu:
+        lam = emu.client("lambda")
+        iam = emu.client("iam")
+        role = iam.create_role(RoleName="snap-role", AssumeRolePolicyDocument="{}")["Role"]
+        lam.create_function(FunctionName="snap", Runtime=SNAP_RUNTIME, Role=role["Arn"],
+                            Handler="app.handler", SnapStart=SNAP_START,
+                            Environment={"Variables": {"INIT_WORK": "1000"}},
+                            Code={"ZipFile": _zip({"app.py": SNAP_APP})})
+        version = lam.publish_version(FunctionName="snap")["Version"]
+        lam.get_waiter("published_version_active").wait(
+            FunctionName="snap", Qualifier=version, WaiterConfig={"Delay": 0.2})
+        body, report, _ = _invoke(lam, "snap", version)
+        assert report.restore_duration_ms is not None
+        started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+        assert body["pid"] in {p.pid for p in started}  # the fork is below this process
+        assert len(started) >= 4  # template and its supervisor, the fork and its supervisor
+    _gone, alive = psutil.wait_procs(started, timeout=30)  # a stop takes milliseconds
+    assert alive == []
+    assert not Path(body["tmp"]).exists()  # the environment's TMPDIR went with it
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    from harness.package import zip_files
+
+    return zip_files(files)
