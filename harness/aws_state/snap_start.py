@@ -67,7 +67,9 @@ def install() -> None:
 
 
 def _checked(fn: Any, setting: Any, runtime: Any, package_type: Any) -> str:
-    apply_on = (setting or {}).get("ApplyOn", "None") if isinstance(setting, dict) else None
+    if setting is None:
+        return "None"
+    apply_on = setting.get("ApplyOn", "None") if isinstance(setting, dict) else setting
     if apply_on not in APPLY_ON:
         raise InvalidParameterValueException(
             f"SnapStart.ApplyOn must be one of {', '.join(APPLY_ON)}, not {apply_on!r}")

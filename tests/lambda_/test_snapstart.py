@@ -198,3 +198,22 @@ def _zip(files: dict[str, str]) -> bytes:
     from harness.package import zip_files
 
     return zip_files(files)
+
+
+def test_a_function_without_snapstart_reports_it_off(lambda_client, create_function) -> None:
+    name = create_function()
+    config = lambda_client.get_function_configuration(FunctionName=name)
+    assert config["SnapStart"] == {"ApplyOn": "None", "OptimizationStatus": "Off"}
+
+
+def test_snapstart_turned_on_by_an_update_applies_to_the_next_version(
+        lambda_client, create_function) -> None:
+    name = create_function({"app.py": SNAP_APP}, runtime=SNAP_RUNTIME,
+                           Environment={"Variables": {"INIT_WORK": "1000"}})
+    lambda_client.update_function_configuration(FunctionName=name, SnapStart=SNAP_START)
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    body, report, _ = _invoke(lambda_client, name, version)
+    assert report.restore_duration_ms is not None and body["restores"] == [body["pid"]]
