@@ -95,7 +95,12 @@ class Snapshots:
         if not keep:
             template.close()
             return
-        self._log(spec, template.template_id, output.splitlines())
+        lines = output.splitlines()
+        if template.threads > 1:
+            lines.append(f"harness: the init left {template.threads - 1} thread(s) running; an "
+                         "environment restored from the snapshot has only the thread that took "
+                         "it (start them again in an after-restore hook)")
+        self._log(spec, template.template_id, lines)
         set_version_state(fn, "Active")
 
     def _forget(self, key: Key) -> None:

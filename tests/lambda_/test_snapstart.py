@@ -217,3 +217,59 @@ def test_snapstart_turned_on_by_an_update_applies_to_the_next_version(
         FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
     body, report, _ = _invoke(lambda_client, name, version)
     assert report.restore_duration_ms is not None and body["restores"] == [body["pid"]]
+
+
+def test_the_example_ml_function_predicts_from_restored_environments(
+        lambda_client, harness_client, harness_package, tmp_path: Path) -> None:
+    """scikit-learn and its BLAS threads loaded before the fork: each restored environment
+    still predicts the held-out rows right (numpy's thread pools survive a fork)."""
+    import numpy as np
+
+    from harness.features import encode_features
+
+    iam, s3 = harness_client("iam"), harness_client("s3")
+    role = iam.create_role(RoleName=f"snap-ml-{tmp_path.name[-12:]}",
+                           AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=role.rsplit("/", 1)[1],
+                           PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    bucket = "snap-ml-features"
+    s3.create_bucket(Bucket=bucket)
+    features = np.load(harness_package.holdout_features)
+    labels = np.load(harness_package.holdout_labels)
+    s3.put_object(Bucket=bucket, Key="holdout.npy", Body=encode_features(features, "npy"))
+    name = f"snap-ml-{tmp_path.name[-12:]}"
+    lambda_client.create_function(
+        FunctionName=name, Runtime=SNAP_RUNTIME, Role=role, Handler="handler.lambda_handler",
+        Code={"ZipFile": harness_package.zip_bytes}, MemorySize=512, Timeout=60,
+        SnapStart=SNAP_START, Environment={"Variables": {"ALLOWED_BUCKETS": bucket}})
+    try:
+        version = lambda_client.publish_version(FunctionName=name)["Version"]
+        lambda_client.get_waiter("published_version_active").wait(
+            FunctionName=name, Qualifier=version,
+            WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+        event = {"bucket": bucket, "key": "holdout.npy"}
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(
+                lambda _: _invoke(lambda_client, name, version, event), range(2)))
+        for body, report, _ in results:
+            assert report.restore_duration_ms is not None
+            assert body.get("statusCode") == 200, body
+            predictions = json.loads(body["body"])["predictions"]
+            assert predictions == labels.tolist()
+    finally:
+        lambda_client.delete_function(FunctionName=name)
+
+
+def test_invoking_a_version_still_pending_is_snapstart_not_ready(
+        lambda_client, create_function) -> None:
+    # An init of several seconds of CPU: the invoke right after PublishVersion comes first.
+    name = create_function({"app.py": SNAP_APP}, runtime=SNAP_RUNTIME, SnapStart=SNAP_START,
+                           Environment={"Variables": {"INIT_WORK": "20000000"}})
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    with pytest.raises(ClientError) as caught:
+        lambda_client.invoke(FunctionName=name, Qualifier=version, Payload=b"{}")
+    error = caught.value.response
+    assert error["Error"]["Code"] == "SnapStartNotReadyException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 409
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 900})
