@@ -23,8 +23,8 @@ _STATE = "_harness_snap_state"
 _RUNTIME = re.compile(r"^(python3\.(1[2-9]|[2-9]\d)|java(1[1-9]|[2-9]\d)|dotnet([8-9]|\d\d))")
 _installed = threading.Lock()
 _done: list[bool] = []
-PublishListener = Callable[[Any], None]
-_listeners: list[PublishListener] = []
+VersionListener = Callable[[Any], None]
+_listeners: list[tuple[VersionListener, VersionListener]] = []
 
 
 def applies(fn: Any) -> bool:
@@ -33,15 +33,16 @@ def applies(fn: Any) -> bool:
             and str(getattr(fn, "version", "$LATEST")) != "$LATEST")
 
 
-def add_publish_listener(listener: PublishListener) -> None:
-    """``listener(version_fn)`` hears of each version published with SnapStart (Pending);
-    of several, the last added (the emulator started last, as ``moto_invoke``'s sink)."""
-    _listeners.append(listener)
+def add_version_listener(published: VersionListener, deleted: VersionListener) -> None:
+    """``published(version_fn)`` hears of each version published with SnapStart (Pending),
+    ``deleted(version_fn)`` of each such version deleted (or its function); of several
+    listeners, the last added (the emulator started last, as ``moto_invoke``'s sink)."""
+    _listeners.append((published, deleted))
 
 
-def remove_publish_listener(listener: PublishListener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
+def remove_version_listener(published: VersionListener, deleted: VersionListener) -> None:
+    if (published, deleted) in _listeners:
+        _listeners.remove((published, deleted))
 
 
 def set_version_state(fn: Any, state: str, reason: str = "", code: str = "") -> None:
@@ -63,6 +64,8 @@ def install() -> None:
             LambdaFunction.get_configuration)
         LambdaStorage.publish_version = _publish(  # type: ignore[method-assign]
             LambdaStorage.publish_version)
+        LambdaStorage.del_function = _delete(  # type: ignore[method-assign]
+            LambdaStorage.del_function)
         _done.append(True)
 
 
@@ -129,6 +132,23 @@ def _publish(original: Callable[..., Any]) -> Callable[..., Any]:
                               "Creating")
             listeners = list(_listeners)
             if listeners:  # moto's state is process-wide: the emulator started last builds
-                listeners[-1](fn)
+                listeners[-1][0](fn)
         return fn
     return publish_version
+
+
+def _snap_versions(storage: Any) -> list[Any]:
+    return [fn for group in storage._functions.values() for fn in group["versions"]
+            if applies(fn)]
+
+
+def _delete(original: Callable[..., None]) -> Callable[..., None]:
+    def del_function(storage: Any, name_or_arn: str, qualifier: str | None = None) -> None:
+        before = _snap_versions(storage)
+        original(storage, name_or_arn, qualifier)
+        left = {id(fn) for fn in _snap_versions(storage)}
+        listeners = list(_listeners)
+        for fn in before:
+            if id(fn) not in left and listeners:
+                listeners[-1][1](fn)
+    return del_function

@@ -147,7 +147,7 @@ class LambdaService:
         from harness.aws_state import snap_start
 
         snap_start.install()
-        snap_start.add_publish_listener(self._snapshots.on_publish)
+        snap_start.add_version_listener(self._snapshots.on_publish, self._snapshots.on_delete)
 
     def _version_spec(self, key: Key) -> FunctionSpec:
         account, region, name, version = key
@@ -446,7 +446,8 @@ class LambdaService:
 
         snap_start = sys.modules.get("harness.aws_state.snap_start")  # only if it was watched
         if snap_start is not None:
-            snap_start.remove_publish_listener(self._snapshots.on_publish)
+            snap_start.remove_version_listener(self._snapshots.on_publish,
+                                               self._snapshots.on_delete)
 
 
 def fast_uuid() -> str:

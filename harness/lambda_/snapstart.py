@@ -103,6 +103,19 @@ class Snapshots:
         self._log(spec, template.template_id, lines)
         set_version_state(fn, "Active")
 
+    def on_delete(self, fn: Any) -> None:
+        """DeleteFunction removed ``fn`` (a SnapStart version): its template goes (environments
+        still running end with it; their pool is retired by then)."""
+        key = (fn.account_id, fn.region, fn.function_name, str(fn.version))
+        with self._lock:
+            template = self._templates.pop(key, None)
+        if template is None:
+            return
+        try:
+            self._builds.submit(template.close)  # off moto's request thread
+        except RuntimeError:  # closing: nothing runs there any more
+            template.close()
+
     def _forget(self, key: Key) -> None:
         with self._lock:
             self._building.discard(key)

@@ -273,3 +273,22 @@ def test_invoking_a_version_still_pending_is_snapstart_not_ready(
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 409
     lambda_client.get_waiter("published_version_active").wait(
         FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 900})
+
+
+def test_deleting_the_function_ends_its_snapshot_and_environments(
+        lambda_client, create_function, iam_role, make_zip) -> None:
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    name = "snap-deleted"
+    lambda_client.create_function(
+        FunctionName=name, Runtime=SNAP_RUNTIME, Role=iam_role(), Handler="app.handler",
+        SnapStart=SNAP_START, Environment={"Variables": {"INIT_WORK": "1000"}},
+        Code={"ZipFile": make_zip({"app.py": SNAP_APP})})
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+    body, _, _ = _invoke(lambda_client, name, version)
+    started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    assert body["pid"] in {p.pid for p in started}
+    lambda_client.delete_function(FunctionName=name)
+    _gone, alive = psutil.wait_procs(started, timeout=30)  # a stop takes milliseconds
+    assert alive == []
