@@ -7,6 +7,8 @@ Each environment is started alone (one after the other) up to its first ``/next`
 take an invocation. CPU is counted where it is spent, to the nanosecond (schedstat):
   - the environment's own processes (supervisor and runtime, every thread), from their start;
   - the harness's process meanwhile (its Runtime API, output reader, the fork request).
+Memory: the runtime's USS (pages only it has) and PSS (shared pages split among sharers) once
+ready; the forks of one template are kept alive together, so their PSS shows the sharing.
 
     python bench/bench_snapstart.py [--count 10]
 """
@@ -20,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,8 +50,13 @@ def _self_cpu_ns() -> int:
     return _cpu_ns(os.getpid())
 
 
-def _measure(env: ExecutionEnvironment) -> tuple[float, float, float]:
-    """(wall ms, environment CPU ms, harness CPU ms) of one start to its first /next."""
+Row = tuple[float, float, float, float, float]
+_COLUMNS = ("wall ms", "env CPU ms", "harness CPU ms", "runtime USS MB", "runtime PSS MB")
+
+
+def _measure(env: ExecutionEnvironment) -> Row:
+    """Wall ms, environment CPU ms and harness CPU ms of one start to its first /next; the
+    runtime's unique and proportional memory (MB) then."""
     own = _self_cpu_ns()
     wall = time.perf_counter()
     error = env.start()
@@ -58,7 +67,8 @@ def _measure(env: ExecutionEnvironment) -> tuple[float, float, float]:
     runtime = env._runtime  # noqa: SLF001 - a benchmark looks inside
     pids = [runtime.pid, runtime.supervisor_pid]  # type: ignore[union-attr]
     env_ms = sum(_cpu_ns(pid) for pid in pids if pid) / 1e6
-    return wall_ms, env_ms, harness_ms
+    memory = psutil.Process(runtime.pid).memory_full_info()  # type: ignore[union-attr]
+    return wall_ms, env_ms, harness_ms, memory.uss / 2**20, memory.pss / 2**20
 
 
 def _spec(code_dir: Path) -> FunctionSpec:
@@ -70,8 +80,8 @@ def _spec(code_dir: Path) -> FunctionSpec:
         code_dir=str(code_dir))
 
 
-def _summary(label: str, rows: list[tuple[float, float, float]]) -> None:
-    for i, name in enumerate(("wall ms", "env CPU ms", "harness CPU ms")):
+def _summary(label: str, rows: list[Row]) -> None:
+    for i, name in enumerate(_COLUMNS):
         values = [row[i] for row in rows]
         print(f"{label:>10} {name:>15}: median {statistics.median(values):8.1f}  "
               f"min {min(values):8.1f}  max {max(values):8.1f}")
@@ -98,16 +108,16 @@ def main() -> None:
         template.start(120)
         print(f"template: init {template.init_duration_ms:.0f} ms, python threads "
               f"{template.threads}, kernel tasks {template.tasks} at the fork point")
-        forked = []
+        forked, alive = [], []
         try:
             for i in range(args.count):
                 env = ExecutionEnvironment(spec, template, f"fork{i:04d}", init_timeout_s=10,
                                            restore=True)
-                try:
-                    forked.append(_measure(env))
-                finally:
-                    env.stop()
+                alive.append(env)
+                forked.append(_measure(env))
         finally:
+            for env in alive:
+                env.stop()
             template.close()
         print(f"load average {os.getloadavg()[0]:.1f}, {args.count} environments each")
         _summary("cold", cold)
