@@ -52,7 +52,8 @@ def handler(event, context):
         while len(os.listdir(wait_for)) < event["count"] and time.monotonic() < deadline:
             time.sleep(0.01)
     return {"seed": SEED, "restores": RESTORES, "pid": os.getpid(),
-            "tmp": os.environ.get("TMPDIR"), "stream": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")}
+            "tmp": os.environ.get("TMPDIR"), "stream": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME"),
+            "key": os.environ.get("AWS_ACCESS_KEY_ID"), "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
 '''
 SNAP_START = {"ApplyOn": "PublishedVersions"}
 # An after-restore hook is cut off after AWS's 10 s: this one asks for more.
@@ -105,7 +106,9 @@ def test_restored_environments_share_the_snapshot_and_run_their_hooks(
         assert body["stream"] is None  # AWS hides the log stream's name from SnapStart
     seeds = {body["seed"] for body in bodies}
     assert len(seeds) == 1 and None not in seeds  # drawn once, before the snapshot
-    assert len({body["tmp"] for body in bodies}) == 6  # a TMPDIR each
+    # Each its own TMPDIR, Runtime API and execution-role session (fresh STS credentials).
+    for own in ("tmp", "api", "key"):
+        assert len({body[own] for body in bodies}) == 6, own
 
     # $LATEST is not affected: an ordinary cold start, its init in full, no hooks.
     body, report, tail = _invoke(lambda_client, name)
