@@ -295,3 +295,36 @@ def test_deleting_the_function_ends_its_snapshot_and_environments(
     lambda_client.delete_function(FunctionName=name)
     _gone, alive = psutil.wait_procs(started, timeout=30)  # a stop takes milliseconds
     assert alive == []
+
+
+def test_a_version_published_by_cloudformation_restores(
+        lambda_client, harness_client, iam_role, make_zip, tmp_path: Path) -> None:
+    s3, cloudformation = harness_client("s3"), harness_client("cloudformation")
+    bucket = f"snap-artifacts-{tmp_path.name[-8:]}".lower().replace("_", "-")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app.zip", Body=make_zip({"app.py": SNAP_APP}))
+    template = {"Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": SNAP_RUNTIME, "Handler": "app.handler", "Role": iam_role(),
+            "Code": {"S3Bucket": bucket, "S3Key": "app.zip"}, "SnapStart": SNAP_START,
+            "Environment": {"Variables": {"INIT_WORK": "1000"}}}},
+        "Version": {"Type": "AWS::Lambda::Version",
+                    "Properties": {"FunctionName": {"Ref": "Fn"}}}}}
+    stack = f"snap-{tmp_path.name[-8:]}".replace("_", "-")
+    cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(template))
+    try:
+        cloudformation.get_waiter("stack_create_complete").wait(
+            StackName=stack, WaiterConfig={"Delay": 0.5})
+        name = cloudformation.describe_stack_resource(
+            StackName=stack, LogicalResourceId="Fn")["StackResourceDetail"]["PhysicalResourceId"]
+        version = lambda_client.list_versions_by_function(FunctionName=name)["Versions"][-1]
+        assert version["Version"] != "$LATEST"
+        lambda_client.get_waiter("published_version_active").wait(
+            FunctionName=name, Qualifier=version["Version"],
+            WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+        body, report, _ = _invoke(lambda_client, name, version["Version"])
+        assert report.restore_duration_ms is not None and body["seed"] is not None
+    finally:
+        cloudformation.delete_stack(StackName=stack)
+        cloudformation.get_waiter("stack_delete_complete").wait(
+            StackName=stack, WaiterConfig={"Delay": 0.5})
