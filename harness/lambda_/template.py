@@ -30,6 +30,7 @@ from typing import IO
 from harness.lambda_.environment import RuntimeHandle, error_payload
 from harness.lambda_.invocation import Invocation, RuntimeError_
 from harness.lambda_.launcher import ProcessLauncher
+from harness.lambda_.peers import connection_from
 from harness.lambda_.process import RuntimeProcess
 from harness.lambda_.runtime_api import RuntimeApiServer
 from harness.lambda_.spec import FunctionSpec
@@ -121,6 +122,7 @@ class RuntimeTemplate:
         self._control: socket.socket | None = None
         self._runtime: RuntimeProcess | None = None
         self._lock = threading.Lock()
+        self._launched = threading.Event()
         self._init_error: RuntimeError_ | None = None
         self._exit_code: int | None = None
         self.init_duration_ms = 0.0
@@ -152,10 +154,16 @@ class RuntimeTemplate:
     def _on_exit(self, code: int) -> None:
         self._exit_code = code
 
+    def _is_own_peer(self, client: tuple[object, ...], server: tuple[object, ...]) -> bool:
+        """Only the template's own runtime may post its init error (as an environment's)."""
+        self._launched.wait(_REPLY_WAIT_S)  # it may connect before launch_template returns
+        runtime = self._runtime
+        return runtime is not None and connection_from(client, server, runtime.pids())
+
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, timeout_s: float) -> str:
         """Run the init (and before-snapshot hooks); its output. TemplateError if it fails."""
-        self._server = RuntimeApiServer(self)
+        self._server = RuntimeApiServer(self, peer_check=self._is_own_peer)
         self._server.start()
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._control = control
@@ -169,6 +177,7 @@ class RuntimeTemplate:
                 self._on_exit, env, notes)
         finally:
             theirs.close()
+            self._launched.set()
         ready = self._await_ready(timeout_s)
         output = self._runtime.take_output()
         if ready is None:
