@@ -118,6 +118,7 @@ class Emulator:
                                           self.config.state_dir,
                                           credentials=iam.credentials_for)
         self.lambdas = LambdaService(self.config, self._launcher, writer, faults=self.faults)
+        self.lambdas.watch_publishes()
         self._gateway = ExecuteApiGateway(self.lambdas, self.config)
         self.triggers = Triggers(self.lambdas, self.clock, self.config)
         self.metrics = Metrics(self.lambdas, self.clock, self._gateway)

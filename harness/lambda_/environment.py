@@ -106,8 +106,12 @@ class ExecutionEnvironment:
     """One environment; the pool hands it out to one invocation at a time."""
 
     def __init__(self, spec: FunctionSpec, launcher: Launcher, env_id: str,
-                 init_timeout_s: float = 10.0) -> None:
+                 init_timeout_s: float = 10.0, *, restore: bool = False) -> None:
         self.spec = spec
+        self.restore = restore
+        """SnapStart: the runtime is restored from a snapshot (``launcher`` forks it from the
+        version's template) and runs its after-restore hooks, within ``init_timeout_s``."""
+        self._restore_hooks_at = 0.0
         self.env_id = env_id
         self._launcher = launcher
         self._init_timeout_s = init_timeout_s
@@ -192,6 +196,19 @@ class ExecutionEnvironment:
         self._init_done.set()
         return 202
 
+    def restore_next(self) -> int:
+        if not self.restore or self._init_done.is_set():
+            return 403
+        self._restore_hooks_at = time.perf_counter()
+        return 200
+
+    def restore_error(self, body: bytes, error_type: str | None) -> int:
+        if not self.restore or self._init_done.is_set():
+            return 403
+        self._init_error = RuntimeError_(SNAPSTART_ERROR, body)
+        self._init_done.set()
+        return 202
+
     def _on_exit(self, code: int) -> None:
         self._exit_code = code
         current = self._current
@@ -219,6 +236,10 @@ class ExecutionEnvironment:
         finally:
             self._launched.set()
         if not self._watching_memory(self._init_done.wait, self._init_timeout_s):
+            if self.restore:
+                return self._fail_init(RuntimeError_(SNAPSTART_TIMEOUT, error_payload(
+                    SNAPSTART_TIMEOUT, "Lambda couldn't restore the snapshot within the "
+                    f"timeout limit ({self._init_timeout_s:.0f} s of after-restore hooks).")))
             return self._fail_init(RuntimeError_("Runtime.InitTimeout", error_payload(
                 "Runtime.InitTimeout",
                 f"Init timed out after {self._init_timeout_s:.2f} seconds")))
@@ -339,6 +360,13 @@ class ExecutionEnvironment:
             duration_ms = max(0.0, (invocation.finished - started) * 1000) if started else 0.0
         init_ms = self.init_duration_ms if self._cold_pending else None
         self._cold_pending = False
+        restore_ms = billed_restore_ms = None
+        if self.restore and init_ms is not None:
+            # AWS bills the runtime's load and the after-restore hooks, not the snapshot's
+            # restore: here, from the runtime's call to /restore/next to its first /next.
+            restore_ms, init_ms = init_ms, None
+            hooks_ms = (self._ready_at - (self._restore_hooks_at or self._ready_at)) * 1000
+            billed_restore_ms = billed_duration_ms(hooks_ms)
         report = Report(
             request_id=invocation.request_id,
             duration_ms=duration_ms,
@@ -348,6 +376,8 @@ class ExecutionEnvironment:
             max_memory_used_mb=min(self.spec.memory_mb, self._runtime.peak_memory_mb())
             if self._runtime else 0,
             init_duration_ms=init_ms,
+            restore_duration_ms=restore_ms,
+            billed_restore_duration_ms=billed_restore_ms,
         )
         error = invocation.error
         payload = invocation.response if error is None else error.payload
@@ -388,6 +418,11 @@ class ExecutionEnvironment:
         if self._server is not None:
             self._server.close()
 
+
+SNAPSTART_ERROR = "SnapStartException"
+"""An after-restore hook failed (Invoke's error, 400)."""
+SNAPSTART_TIMEOUT = "SnapStartTimeoutException"
+"""The after-restore hooks ran past their 10 s (Invoke's error, 408)."""
 
 INJECTED_FAULTS = frozenset({"timeout", "crash", "oom"})
 """Lambda faults an environment applies itself (throttle and latency happen before it)."""

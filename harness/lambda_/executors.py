@@ -40,6 +40,11 @@ class ExecutorSelector:
         self._container: ContainerLauncher | None = None
         self._lock = threading.Lock()
 
+    @property
+    def process_launcher(self) -> ProcessLauncher | None:
+        """What SnapStart's templates start from; None when zip functions run in containers."""
+        return self._process if self._config.zip_executor != "container" else None
+
     def uses_container(self, spec: FunctionSpec) -> bool:
         return spec.package_type == "Image" or self._config.zip_executor == "container"
 

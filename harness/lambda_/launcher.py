@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from harness.lambda_ import template_runtime
 from harness.lambda_.environment import RuntimeHandle
 from harness.lambda_.layers import joined, layer_paths
 from harness.lambda_.packages import PackageCache, version_note
@@ -97,6 +98,21 @@ class ProcessLauncher:
 
     def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
                on_exit: Callable[[int], None]) -> RuntimeHandle:
+        env, notes = self.environment_for(spec, runtime_api, env_id)
+        process = RuntimeProcess(
+            [self._python, "-S", "-c", _BOOTSTRAP, spec.handler],
+            cwd=spec.code_dir,
+            env=env,
+            on_exit=on_exit,
+            memory_limit_mb=spec.memory_mb,
+            preamble="".join(note + "\n" for note in notes),
+        )
+        process.start()
+        return process
+
+    def environment_for(self, spec: FunctionSpec, runtime_api: str,
+                        env_id: str) -> tuple[dict[str, str], list[str]]:
+        """A runtime's environment variables, and the notes its log starts with."""
         imports = self._packages.imports_for(spec.code_dir)
         env = runtime_environment(spec, runtime_api, env_id, self._endpoint_url(),
                                   self._credentials(spec) if self._credentials else None)
@@ -112,13 +128,18 @@ class ProcessLauncher:
         mismatch = version_note(spec.runtime, self._packages.interpreter())
         if mismatch:
             notes.insert(0, mismatch)
+        return env, notes
+
+    def launch_template(self, spec: FunctionSpec, runtime_api: str, env_id: str,
+                        control_fd: int, on_exit: Callable[[int], None],
+                        env: Mapping[str, str], notes: Sequence[str]) -> RuntimeProcess:
+        """The runtime of an initialised template (``harness.lambda_.template``): the
+        function's init once, then a fork per environment over ``control_fd``."""
         process = RuntimeProcess(
-            [self._python, "-S", "-c", _BOOTSTRAP, spec.handler],
-            cwd=spec.code_dir,
-            env=env,
-            on_exit=on_exit,
-            memory_limit_mb=spec.memory_mb,
-            preamble="".join(note + "\n" for note in notes),
+            [self._python, "-S", "-c", template_runtime.LOADER, spec.handler,
+             os.path.dirname(template_runtime.__file__), str(control_fd)],
+            cwd=spec.code_dir, env=env, on_exit=on_exit, memory_limit_mb=spec.memory_mb,
+            preamble="".join(note + "\n" for note in notes), pass_fds=(control_fd,),
         )
         process.start()
         return process

@@ -52,6 +52,9 @@ class Report:
     memory_size_mb: int
     max_memory_used_mb: int
     init_duration_ms: float | None = None
+    restore_duration_ms: float | None = None
+    """SnapStart: a new environment's restore, in place of its Init Duration."""
+    billed_restore_duration_ms: int | None = None
 
     @property
     def cold(self) -> bool:
@@ -87,13 +90,18 @@ def report_line(report: Report) -> str:
     ]
     if report.init_duration_ms is not None:
         parts.append(f"Init Duration: {report.init_duration_ms:.2f} ms")
+    if report.restore_duration_ms is not None:
+        parts.append(f"Restore Duration: {report.restore_duration_ms:.2f} ms")
+        parts.append(f"Billed Restore Duration: {report.billed_restore_duration_ms or 0} ms")
     return "\t".join(parts)
 
 
 _REPORT_RE = re.compile(
     r"^REPORT RequestId: (?P<id>\S+)\tDuration: (?P<dur>[\d.]+) ms\t"
     r"Billed Duration: (?P<billed>\d+) ms\tMemory Size: (?P<mem>\d+) MB\t"
-    r"Max Memory Used: (?P<maxmem>\d+) MB(?:\tInit Duration: (?P<init>[\d.]+) ms)?\t?$"
+    r"Max Memory Used: (?P<maxmem>\d+) MB(?:\tInit Duration: (?P<init>[\d.]+) ms)?"
+    r"(?:\tRestore Duration: (?P<restore>[\d.]+) ms\tBilled Restore Duration: "
+    r"(?P<billed_restore>\d+) ms)?\t?$"
 )
 
 
@@ -102,7 +110,7 @@ def parse_report_line(line: str) -> Report | None:
     match = _REPORT_RE.match(line.rstrip("\n"))
     if match is None:
         return None
-    init = match.group("init")
+    init, restore, billed = match.group("init", "restore", "billed_restore")
     return Report(
         request_id=match.group("id"),
         duration_ms=float(match.group("dur")),
@@ -110,4 +118,6 @@ def parse_report_line(line: str) -> Report | None:
         memory_size_mb=int(match.group("mem")),
         max_memory_used_mb=int(match.group("maxmem")),
         init_duration_ms=float(init) if init is not None else None,
+        restore_duration_ms=float(restore) if restore is not None else None,
+        billed_restore_duration_ms=int(billed) if billed is not None else None,
     )

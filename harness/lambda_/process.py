@@ -76,8 +76,9 @@ class RuntimeProcess:
 
     def __init__(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
                  on_exit: Callable[[int], None], memory_limit_mb: int | None = None,
-                 preamble: str = "") -> None:
+                 preamble: str = "", pass_fds: Sequence[int] = ()) -> None:
         self._argv = list(argv)
+        self._pass_fds = tuple(pass_fds)
         self._cwd = cwd
         self._env = dict(env)
         self._on_exit = on_exit
@@ -118,21 +119,7 @@ class RuntimeProcess:
     def start(self) -> None:
         """Spawn the supervisor (which forks the runtime) and wait until it names the runtime."""
         self.started_at = time.perf_counter()
-        status_r, status_w = os.pipe()
-        try:
-            # Its own session: Ctrl-C reaches the harness, which then stops its children in
-            # order. Its stdin is the lifeline: only this process holds the other end.
-            self._proc = subprocess.Popen(
-                supervised(self._argv, status_w), cwd=self._cwd, env=self._env,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(status_w,), start_new_session=True,
-            )
-        except BaseException:
-            os.close(status_r)
-            raise
-        finally:
-            os.close(status_w)
-        self._status_fd = status_r
+        self._proc, self._status_fd = self._spawn()
         assert self._proc.stdout is not None
         self._fd = self._proc.stdout.fileno()
         os.set_blocking(self._fd, False)
@@ -146,6 +133,24 @@ class RuntimeProcess:
             daemon=True,
         )
         self._reader.start()
+
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
+        """Start the supervisor; it and the read end of its status pipe."""
+        status_r, status_w = os.pipe()
+        try:
+            # Its own session: Ctrl-C reaches the harness, which then stops its children in
+            # order. Its stdin is the lifeline: only this process holds the other end.
+            proc = subprocess.Popen(
+                supervised(self._argv, status_w), cwd=self._cwd, env=self._env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(status_w, *self._pass_fds), start_new_session=True,
+            )
+        except BaseException:
+            os.close(status_r)
+            raise
+        finally:
+            os.close(status_w)
+        return proc, status_r
 
     def _await_runtime_pid(self) -> None:
         """Read the supervisor's first report; give up (pid unknown) if it dies or stalls."""

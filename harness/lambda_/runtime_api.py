@@ -28,6 +28,10 @@ MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 _INVOCATION_RE = re.compile(rf"^{API_PREFIX}/invocation/(?P<id>[^/]+)/(?P<kind>response|error)$")
 NEXT_PATH = f"{API_PREFIX}/invocation/next"
 INIT_ERROR_PATH = f"{API_PREFIX}/init/error"
+RESTORE_NEXT_PATH = f"{API_PREFIX}/restore/next"
+"""SnapStart: the runtime is restored and about to run its after-restore hooks."""
+RESTORE_ERROR_PATH = f"{API_PREFIX}/restore/error"
+"""SnapStart: an after-restore hook failed."""
 
 
 class RuntimeBackend(Protocol):
@@ -44,6 +48,13 @@ class RuntimeBackend(Protocol):
 
     def init_error(self, body: bytes, error_type: str | None) -> int:
         """Record an initialisation error; 202, or 403 once init is over."""
+
+    def restore_next(self) -> int:
+        """SnapStart: the restored runtime asks to run its after-restore hooks; 200, or 403
+        from an environment that was not restored from a snapshot."""
+
+    def restore_error(self, body: bytes, error_type: str | None) -> int:
+        """SnapStart: an after-restore hook failed; 202, or 403 as ``restore_next``."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -92,8 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         match = _INVOCATION_RE.match(path)
-        allowed = ("GET" if path == NEXT_PATH else
-                   "POST" if path == INIT_ERROR_PATH or match is not None else None)
+        allowed = ("GET" if path in (NEXT_PATH, RESTORE_NEXT_PATH) else
+                   "POST" if path in (INIT_ERROR_PATH, RESTORE_ERROR_PATH) or match is not None
+                   else None)
         body = self._read_body()
         if body is None:
             return
@@ -104,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_status(405, f"{self.command} not allowed on {path}", {"Allow": allowed})
         elif path == NEXT_PATH:
             self._next()
+        elif path in (RESTORE_NEXT_PATH, RESTORE_ERROR_PATH):
+            self._restore(path, body)
         elif match is None:
             self._init_error(body)
         else:
@@ -143,6 +157,21 @@ class _Handler(BaseHTTPRequestHandler):
         # The runtime client insists on exactly 202 here.
         self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
 
+    def _restore(self, path: str, body: bytes) -> None:
+        backend = self.server.backend
+        if path == RESTORE_NEXT_PATH:
+            status = backend.restore_next()
+        else:
+            status = backend.restore_error(
+                body, self.headers.get("Lambda-Runtime-Function-Error-Type"))
+        if status == 403:
+            self._send_status(403, "this environment was not restored from a snapshot",
+                              error_type="Runtime.InvalidStateTransition")
+        elif path == RESTORE_NEXT_PATH:  # awslambdaric insists on exactly 200 here ...
+            self._send(200, b"", {"Content-Type": "application/json"})
+        else:  # ... and on 202 here
+            self._send(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
+
     def _invocation_result(self, request_id: str, kind: str, body: bytes) -> None:
         backend = self.server.backend
         if kind == "response":
@@ -171,6 +200,9 @@ class _Stranger(_Handler):
         self._refuse()
 
     def _init_error(self, body: bytes) -> None:
+        self._refuse()
+
+    def _restore(self, path: str, body: bytes) -> None:
         self._refuse()
 
     def _invocation_result(self, request_id: str, kind: str, body: bytes) -> None:

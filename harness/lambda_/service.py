@@ -44,8 +44,15 @@ from harness.lambda_.invoke_params import (
     client_context_json,
     parse_function_name,
 )
-from harness.lambda_.pool import ConcurrencyGate, FunctionPool
+from harness.lambda_.pool import ConcurrencyGate, FunctionPool, new_env_id
 from harness.lambda_.runtime_api import MAX_RESPONSE_BYTES
+from harness.lambda_.snapstart import (
+    RESTORE_ERRORS,
+    RESTORE_TIMEOUT_S,
+    Key,
+    Snapshots,
+    invoke_error,
+)
 from harness.lambda_.spec import FunctionSpec, spec_from_moto, unpack_code
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # bytes; RequestResponse request ("limit 6291456 bytes")
@@ -129,8 +136,27 @@ class LambdaService:
         self._logs.watch_environments(self.live_environment_ids)
         self._listeners: list[RecordListener] = []
         self._throttle_listeners: list[ThrottleListener] = []
+        self._snapshots = Snapshots(getattr(launcher, "process_launcher", None),
+                                    self._version_spec, self._log_init, new_env_id)
+        """SnapStart versions' templates, made at PublishVersion (``watch_publishes``)."""
         self._reaper = threading.Thread(target=self._reap_loop, name="lambda-reaper", daemon=True)
         self._reaper.start()
+
+    def watch_publishes(self) -> None:
+        """Make each version published with SnapStart its snapshot (moto tells of them)."""
+        from harness.aws_state import snap_start
+
+        snap_start.install()
+        snap_start.add_version_listener(self._snapshots.on_publish, self._snapshots.on_delete)
+
+    def _version_spec(self, key: Key) -> FunctionSpec:
+        account, region, name, version = key
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+        return self._resolve(InvokeRequest(function=arn, qualifier=version))[0]
+
+    def _log_init(self, spec: FunctionSpec, stream_id: str, lines: list[str]) -> None:
+        if lines:
+            self._logs.write(spec, stream_id, lines)
 
     @property
     def code_cache(self) -> Path:
@@ -180,6 +206,7 @@ class LambdaService:
         from moto.awslambda.models import lambda_backends
         from moto.core.exceptions import JsonRESTError
 
+        from harness.aws_state import snap_start
         from harness.aws_state.lambda_layers import layer_packages
 
         named = parse_function_name(request.function)
@@ -197,7 +224,7 @@ class LambdaService:
         except JsonRESTError as exc:
             raise InvalidParameterError(exc.message) from None
         version = str(fn.version)
-        spec = spec_from_moto(fn, version)
+        spec = replace(spec_from_moto(fn, version), snap_start=snap_start.applies(fn))
         if spec.package_type == "Zip":
             spec = self._with_layers(self._with_code(fn, spec), layer_packages(fn))
         # Reserved concurrency belongs to the function, not to a version: moto keeps it on $LATEST.
@@ -264,7 +291,11 @@ class LambdaService:
         # under the function's own timeout, so a slow init succeeds given a long enough timeout:
         # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
         init_timeout = max(self._config.lambda_.init_timeout_s, spec.timeout_s)
-        env = ExecutionEnvironment(spec, self._launcher, env_id, init_timeout_s=init_timeout)
+        if spec.snap_start:  # a fork of the version's snapshot, which runs its restore hooks
+            env = ExecutionEnvironment(spec, self._snapshots.template_for(spec), env_id,
+                                       init_timeout_s=RESTORE_TIMEOUT_S, restore=True)
+        else:
+            env = ExecutionEnvironment(spec, self._launcher, env_id, init_timeout_s=init_timeout)
         with self._envs_lock:
             self._envs[env_id] = env
         return env
@@ -329,6 +360,9 @@ class LambdaService:
         if env.init_duration_ms is None:
             init_error = env.start()
             init_output = env.take_init_output()
+            if init_error is not None and init_error.error_type in RESTORE_ERRORS:
+                self._log_init(spec, env.env_id, init_output.splitlines())
+                raise invoke_error(init_error.error_type)
             if init_error is not None:
                 record = _init_failure_record(env, spec, invocation, init_error.payload,
                                               init_error.error_type, init_output)
@@ -388,6 +422,7 @@ class LambdaService:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.close()
+        self._snapshots.reset()
         self._logs.forget()
 
     def flush_logs(self) -> None:
@@ -398,10 +433,21 @@ class LambdaService:
         self._closing.set()
         self._reaper.join()
         self._housekeeping.shutdown(wait=True)
+        self._forget_publishes()
         self.reset()
+        self._snapshots.close()
         if self._event_queue is not None:
             self._event_queue.join()  # its running invocations ended with their environments
         self._logs.close()
+
+
+    def _forget_publishes(self) -> None:
+        import sys
+
+        snap_start = sys.modules.get("harness.aws_state.snap_start")  # only if it was watched
+        if snap_start is not None:
+            snap_start.remove_version_listener(self._snapshots.on_publish,
+                                               self._snapshots.on_delete)
 
 
 def fast_uuid() -> str:

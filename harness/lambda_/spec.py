@@ -51,6 +51,8 @@ class FunctionSpec:
     """ImageConfig.EntryPoint: overrides the image's ENTRYPOINT when not empty."""
     image_workdir: str = ""
     """ImageConfig.WorkingDirectory: overrides the image's WORKDIR when not empty."""
+    snap_start: bool = False
+    """A published version with SnapStart: its environments restore from its snapshot."""
     role: str = ""
     """The execution role's ARN: each environment gets temporary credentials for it, and a new
     role retires the environments that have the old one's."""

@@ -175,9 +175,12 @@ def _supervise(runtime: int, status_fd: int) -> None:
             os._exit(0)
 
 
-def main() -> None:
-    """Fork; the parent supervises, the child returns to run the runtime's code."""
-    status_fd, code, args = int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+def fork_runtime(status_fd: int, args: list[str]) -> None:
+    """Become the supervisor and fork: returns only in the child, the runtime to be.
+
+    Also how an environment forked from an initialised template (``template_runtime``) gets
+    its own supervisor: the forked process calls this in place of a ``python -c`` start.
+    """
     _become_subreaper()
     runtime = os.fork()
     if runtime:
@@ -186,5 +189,11 @@ def main() -> None:
         finally:
             os._exit(1)  # only if the supervisor itself broke: never run the runtime's code here
     _become_runtime(status_fd, args)
+
+
+def main() -> None:
+    """Fork; the parent supervises, the child returns to run the runtime's code."""
+    status_fd, code, args = int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+    fork_runtime(status_fd, args)
     main_globals = sys.modules["__main__"].__dict__
     exec(compile(code, "<string>", "exec"), main_globals)
