@@ -43,6 +43,23 @@ def install() -> None:
         parsing.get_model_map.cache_clear()
         parsing.get_name_type_map.cache_clear()
         Stack.stack_resources = property(_listed_resources)  # type: ignore[method-assign,assignment]
+        if not getattr(parsing.clean_json, "drops_no_value", False):
+            parsing.clean_json = _dropping_no_value(parsing.clean_json)
+
+
+def _dropping_no_value(clean_json: Any) -> Any:
+    """moto's clean_json, with an ``AWS::NoValue`` list item removed as CloudFormation removes
+    it (moto keeps a None: a policy's ``!If [Cond, {Statement}, !Ref AWS::NoValue]`` became a
+    null statement). Its recursive calls go through this wrapper (the module's global)."""
+
+    def clean(resource_json: Any, resources_map: Any) -> Any:
+        cleaned = clean_json(resource_json, resources_map)
+        if isinstance(resource_json, list) and isinstance(cleaned, list):
+            return [item for item in cleaned if item is not None]
+        return cleaned
+
+    clean.drops_no_value = True  # type: ignore[attr-defined]
+    return clean
 
 
 def _listed_resources(stack: Stack) -> list[Any]:
