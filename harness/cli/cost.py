@@ -96,13 +96,13 @@ def _live(url: str, as_json: bool) -> int:
     try:
         with urllib.request.urlopen(f"{url.rstrip('/')}/_harness/usage", timeout=10) as answer:
             data = json.load(answer)
-        data["usage"], data["bill"]  # noqa: B018 - the shape this command reads
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        rows = live_rows(url, data)  # read whole first: an answer of another shape is refused
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{url}: no harness emulator answered /_harness/usage ({exc})") from None
     if as_json:
         print(json.dumps(data, indent=1))
         return 0
-    for name, text in live_rows(url, data):
+    for name, text in rows:
         print(f"{name:<13}  {text}")
     return 0
 

@@ -80,3 +80,33 @@ def test_live_mistakes_are_one_line_errors(argv: list[str], says: str,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "harness cost: error:" in err and says in err and err.count("\n") == 1
+
+
+def test_an_answer_of_another_shape_is_a_one_line_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import http.server
+    import threading
+
+    class Other(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = b'{"usage": {}, "bill": {}}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Other)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert main(["cost", "--endpoint-url", url]) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    err = capsys.readouterr().err
+    assert "no harness emulator answered /_harness/usage" in err and err.count("\n") == 1
