@@ -42,6 +42,16 @@ class LambdaConfig:
     containers."""
     zip_image: str | None = "harness/lambda-python:3.11-local"
     """The image zip functions run in with ``zip_executor="container"``."""
+    cold_starts: str = "real"
+    """How a new execution environment of a zip function starts. "real": its runtime runs the
+    init, as a developer debugging that init wants. "template": the init runs once per function
+    version, in a template, and each new environment is a fork of it whose first response is
+    held back by the Init Duration the template measured, so that a burst of cold starts costs
+    this machine one init and still looks to clients as it would on AWS (each environment with
+    its own CPU). HARNESS_COLD_STARTS, ``harness up --cold-starts``."""
+    hold_init: bool = True
+    """Template mode: hold back a new environment's first response by the template's Init
+    Duration (False: answer as soon as the fork is ready; the test suite's setting)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class GatewayConfig:
 
 
 IAM_MODES = ("on", "all", "off")
+COLD_START_MODES = ("real", "template")
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,8 @@ class EmulatorConfig:
                 zip_executor=_choice(env.get("HARNESS_ZIP_EXECUTOR", lam.zip_executor),
                                      "HARNESS_ZIP_EXECUTOR", ("process", "container")),
                 zip_image=env.get("HARNESS_ZIP_IMAGE") or lam.zip_image,
+                cold_starts=_choice(env.get("HARNESS_COLD_STARTS", lam.cold_starts),
+                                    "HARNESS_COLD_STARTS", COLD_START_MODES),
             )
             return _bounds_from_env(env, replace(
                 base,

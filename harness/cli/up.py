@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from harness.cli.options import is_loopback, port, positive_int, positive_seconds
 from harness.cli.template_options import add_template_options, deploy_template, print_stack
-from harness.config import IAM_MODES, EmulatorConfig, IamConfig
+from harness.config import COLD_START_MODES, IAM_MODES, EmulatorConfig, IamConfig
 from harness.deploy import Target
 from harness.emulator import Emulator
 from harness.http_guard import normalise_host_pattern, normalise_origin
@@ -62,6 +62,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                              "AWS; all: your own IAM users' and sessions' keys are checked too "
                              "(other keys act as the account's root); off: nothing is checked "
                              "(env HARNESS_IAM)")
+    parser.add_argument("--cold-starts", choices=COLD_START_MODES, default=None,
+                        help="real (default): each new execution environment runs the "
+                             "function's init, as you want when debugging it; template: the "
+                             "init runs once per function version and new environments are "
+                             "forks of it, each answering first after the Init Duration it "
+                             "measured, so a burst of cold starts costs this machine one init "
+                             "and clients see AWS's latency (env HARNESS_COLD_STARTS)")
     add_template_options(parser)
     parser.set_defaults(run=run)
 
@@ -96,6 +103,8 @@ def config_from_args(args: argparse.Namespace,
         lam = replace(lam, account_concurrency=args.account_concurrency)
     if args.function_python is not None:
         lam = replace(lam, python=args.function_python)
+    if args.cold_starts is not None:
+        lam = replace(lam, cold_starts=args.cold_starts)
     if args.iam is not None:
         overrides["iam"] = IamConfig(mode=args.iam)
     overrides["allowed_hosts"] = (*config.allowed_hosts, *args.allow_host)

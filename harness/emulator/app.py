@@ -301,6 +301,7 @@ class EmulatorApp:
             "edition": "harness",
             "uptime_s": round(time.time() - self._started, 3),
             "environments": self._lambdas.environments(),
+            "cold_starts": self._lambdas.cold_starts,
         }
         return HttpResponse(200, (("Content-Type", "application/json"),),
                             json.dumps(body).encode())

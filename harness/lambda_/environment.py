@@ -45,6 +45,16 @@ class IllegalTransition(HarnessError):
     """An environment was asked to move between states that do not connect."""
 
 
+class InitFailed(HarnessError):
+    """A launcher could not give an environment a runtime because an init that runs before any
+    environment's failed (template mode: the template's); the environment's init fails with it."""
+
+    def __init__(self, error: RuntimeError_, output: str) -> None:
+        super().__init__(error.error_type)
+        self.error = error
+        self.output = output
+
+
 class RuntimeHandle(Protocol):
     """A started runtime (process or container) as the environment sees it."""
 
@@ -89,7 +99,8 @@ def error_payload(error_type: str, message: str, request_id: str | None = None) 
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _exit_message(code: int) -> str:
+def exit_message(code: int) -> str:
+    """How Lambda words a runtime's exit: ``exit status 1``, ``signal: killed``."""
     return f"signal: {_signal_name(-code)}" if code < 0 else f"exit status {code}"
 
 
@@ -122,6 +133,9 @@ class ExecutionEnvironment:
         self._fault: str | None = None
         """The injected Lambda fault (timeout, crash, oom) of the current invocation, if any."""
         self._init_done = threading.Event()
+        self._stopped = threading.Event()
+        self._init_output = ""
+        """A failed launch's init output (the runtime's own is taken from it)."""
         self._launched = threading.Event()
         """Set once the launcher has handed back the runtime (or failed, or the stop began)."""
         self._init_error: RuntimeError_ | None = None
@@ -214,7 +228,7 @@ class ExecutionEnvironment:
         current = self._current
         if current is not None:
             message = f"RequestId: {current.request_id} Error: Runtime exited with error: " \
-                      f"{_exit_message(code)}"
+                      f"{exit_message(code)}"
             # A container runtime knows when the kernel killed it for memory; AWS says so too.
             kind = ("Runtime.OutOfMemory" if self._fault == "oom"
                     or getattr(self._runtime, "out_of_memory", False) else "Runtime.ExitError")
@@ -229,10 +243,13 @@ class ExecutionEnvironment:
         """Start the runtime and wait for its init; returns the init error, if any."""
         self._server = RuntimeApiServer(self, peer_check=self._is_own_peer)
         self._server.start()
-        started = time.perf_counter()
+        started = asked = time.perf_counter()
         try:
             self._runtime = self._launcher.launch(
                 self.spec, self._server.address, self.env_id, self._on_exit)
+        except InitFailed as failed:
+            self._init_output = failed.output
+            return self._fail_init(failed.error)
         finally:
             self._launched.set()
         if not self._watching_memory(self._init_done.wait, self._init_timeout_s):
@@ -249,14 +266,26 @@ class ExecutionEnvironment:
             kind = ("Runtime.OutOfMemory" if getattr(self._runtime, "out_of_memory", False)
                     else "Runtime.ExitError")
             return self._fail_init(RuntimeError_(kind, error_payload(
-                kind, f"Runtime exited with error: {_exit_message(self._exit_code)}")))
+                kind, f"Runtime exited with error: {exit_message(self._exit_code)}")))
         # From the runtime's spawn, if it says when that was: building its packages is not init.
         started = getattr(self._runtime, "started_at", None) or started
         self.init_duration_ms = (self._ready_at - started) * 1000
+        self._as_templated(asked)
         with self._lock:
             if self._state is State.STARTING:
                 self._move_locked(State.READY)
         return None
+
+    def _as_templated(self, asked: float) -> None:
+        """Template mode: the init ran once, in the template; this environment reports the
+        template's Init Duration and, holding back, is ready that long after it was asked for,
+        as an environment with its own CPU would be."""
+        init_ms = getattr(self._runtime, "template_init_ms", None)
+        if init_ms is None:
+            return
+        self.init_duration_ms = init_ms
+        if getattr(self._runtime, "hold_init", False):
+            self._stopped.wait(max(0.0, asked + init_ms / 1000 - time.perf_counter()))
 
     def _fail_init(self, error: RuntimeError_) -> RuntimeError_:
         with self._lock:
@@ -266,7 +295,7 @@ class ExecutionEnvironment:
         return error
 
     def take_init_output(self) -> str:
-        return self._runtime.take_output() if self._runtime else ""
+        return self._runtime.take_output() if self._runtime else self._init_output
 
     def invoke(self, invocation: Invocation, fault: str | None = None) -> InvokeRecord:
         """Run one invocation to its end: response, error, crash or timeout.
@@ -318,7 +347,7 @@ class ExecutionEnvironment:
         kind = "Runtime.OutOfMemory" if self._fault == "oom" else "Runtime.ExitError"
         invocation.fail(RuntimeError_(kind, error_payload(  # ... unless that exit is late
             kind, f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
-                  f"{_exit_message(-9)}")))
+                  f"{exit_message(-9)}")))
         return False
 
     def _await(self, invocation: Invocation) -> bool:
@@ -412,6 +441,7 @@ class ExecutionEnvironment:
             if self._state is State.STOPPED:
                 return
             self._move_locked(State.STOPPED)
+        self._stopped.set()
         self._launched.set()
         self._queue.put(None)
         self._kill_runtime()

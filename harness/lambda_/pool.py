@@ -26,9 +26,13 @@ def new_env_id() -> str:
 class FunctionPool:
     """Hands out environments: the warmest idle one, else a new (cold) one."""
 
-    def __init__(self, spec: FunctionSpec, factory: EnvFactory, keep_alive_s: float) -> None:
+    def __init__(self, spec: FunctionSpec, factory: EnvFactory, keep_alive_s: float,
+                 on_drained: Callable[[], None] | None = None) -> None:
         self.spec = spec
         self._factory = factory
+        self._on_drained = on_drained
+        """Called once, when the pool is retired or closed and its last environment stopped
+        (a template's end: its forks must not outlive it, nor it them)."""
         self._keep_alive_s = keep_alive_s
         self._lock = threading.Lock()
         self._idle: list[ExecutionEnvironment] = []
@@ -78,6 +82,15 @@ class FunctionPool:
                 self._all.discard(env)
         if not keep:
             env.stop()
+            self._drained()
+
+    def _drained(self) -> None:
+        with self._lock:
+            if not self._retired or self._all:
+                return
+            on_drained, self._on_drained = self._on_drained, None
+        if on_drained is not None:
+            on_drained()
 
     def reap(self, now: float | None = None) -> int:
         """Stop environments idle for longer than the keep-alive; returns how many."""
@@ -100,6 +113,7 @@ class FunctionPool:
                 self._all.discard(env)
         for env in idle:
             env.stop()
+        self._drained()
 
     def close(self) -> None:
         """Stop every environment, busy ones included."""
@@ -110,6 +124,7 @@ class FunctionPool:
             self._idle.clear()
         for env in everything:
             env.stop()
+        self._drained()
 
 
 @dataclass

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ from harness.errors import (
 from harness.faults.injector import FaultInjector
 from harness.faults.model import FaultRule
 from harness.lambda_.cloudwatch import LogWriter, invocation_log_lines
+from harness.lambda_.cold_starts import TemplateLauncher
 from harness.lambda_.environment import (
     ExecutionEnvironment,
     InvokeRecord,
@@ -44,7 +46,7 @@ from harness.lambda_.invoke_params import (
     client_context_json,
     parse_function_name,
 )
-from harness.lambda_.pool import ConcurrencyGate, FunctionPool, new_env_id
+from harness.lambda_.pool import ConcurrencyGate, EnvFactory, FunctionPool, new_env_id
 from harness.lambda_.runtime_api import MAX_RESPONSE_BYTES
 from harness.lambda_.snapstart import (
     RESTORE_ERRORS,
@@ -157,6 +159,12 @@ class LambdaService:
     def _log_init(self, spec: FunctionSpec, stream_id: str, lines: list[str]) -> None:
         if lines:
             self._logs.write(spec, stream_id, lines)
+
+    @property
+    def cold_starts(self) -> str:
+        """How new environments of zip functions start: "real" or "template"
+        (``harness.lambda_.cold_starts``)."""
+        return self._config.lambda_.cold_starts
 
     @property
     def code_cache(self) -> Path:
@@ -280,22 +288,39 @@ class LambdaService:
             if pool is not None and pool.spec == spec:
                 return pool
             old = pool
-            pool = FunctionPool(spec, self._new_env, self._config.lambda_.keep_alive_s)
+            factory, on_drained = self._factory_for(spec)
+            pool = FunctionPool(spec, factory, self._config.lambda_.keep_alive_s, on_drained)
             self._pools[key] = pool
         if old is not None:
             self._housekeeping.submit(old.retire)
         return pool
 
-    def _new_env(self, spec: FunctionSpec, env_id: str) -> ExecutionEnvironment:
+    def _init_timeout(self, spec: FunctionSpec) -> float:
         # Init gets 10 s; when that runs out, Lambda retries it within the first invocation
         # under the function's own timeout, so a slow init succeeds given a long enough timeout:
         # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
-        init_timeout = max(self._config.lambda_.init_timeout_s, spec.timeout_s)
+        return max(self._config.lambda_.init_timeout_s, spec.timeout_s)
+
+    def _factory_for(self, spec: FunctionSpec) -> tuple[EnvFactory, Callable[[], None] | None]:
+        """How the pool of ``spec`` makes environments, and what ends with the pool: in
+        template mode, a template's launcher (``harness.lambda_.cold_starts``)."""
+        process = getattr(self._launcher, "process_launcher", None)
+        if (self._config.lambda_.cold_starts != "template" or spec.snap_start
+                or process is None or self._launcher.uses_container(spec)):  # type: ignore[attr-defined]
+            return self._new_env, None
+        launcher = TemplateLauncher(spec, process, init_timeout_s=self._init_timeout(spec),
+                                    hold_init=self._config.lambda_.hold_init,
+                                    new_id=new_env_id, log=self._log_init)
+        return partial(self._new_env, launcher=launcher), launcher.close
+
+    def _new_env(self, spec: FunctionSpec, env_id: str,
+                 launcher: Launcher | None = None) -> ExecutionEnvironment:
         if spec.snap_start:  # a fork of the version's snapshot, which runs its restore hooks
             env = ExecutionEnvironment(spec, self._snapshots.template_for(spec), env_id,
                                        init_timeout_s=RESTORE_TIMEOUT_S, restore=True)
         else:
-            env = ExecutionEnvironment(spec, self._launcher, env_id, init_timeout_s=init_timeout)
+            env = ExecutionEnvironment(spec, launcher or self._launcher, env_id,
+                                       init_timeout_s=self._init_timeout(spec))
         with self._envs_lock:
             self._envs[env_id] = env
         return env

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO
 
-from harness.lambda_.environment import RuntimeHandle, error_payload
+from harness.lambda_.environment import InitFailed, RuntimeHandle, error_payload, exit_message
 from harness.lambda_.invocation import Invocation, RuntimeError_
 from harness.lambda_.launcher import ProcessLauncher
 from harness.lambda_.peers import connection_from
@@ -41,13 +41,8 @@ _HIDDEN = ("AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME")
 _REPLY_WAIT_S = 30.0  # a fork answers in milliseconds; only a stalled machine waits longer
 
 
-class TemplateError(Exception):
+class TemplateError(InitFailed):
     """The template could not be made: its init failed, timed out, or it exited."""
-
-    def __init__(self, error: RuntimeError_, output: str) -> None:
-        super().__init__(error.error_type)
-        self.error = error
-        self.output = output
 
 
 class _ForkedSupervisor:
@@ -79,9 +74,16 @@ class _ForkedSupervisor:
 class ForkedProcess(RuntimeProcess):
     """A runtime forked from a template: a ``RuntimeProcess`` whose spawn is a fork request."""
 
+    template_init_ms: float | None = None
+    """Template mode (not SnapStart): the Init Duration its environment reports."""
+    hold_init = False
+    """Template mode: its environment holds back its first response by that Init Duration."""
+
     def __init__(self, template: RuntimeTemplate, env: Mapping[str, str],
-                 on_exit: Callable[[int], None], memory_limit_mb: int, tmp_dir: str) -> None:
-        super().__init__([], cwd="", env=env, on_exit=on_exit, memory_limit_mb=memory_limit_mb)
+                 on_exit: Callable[[int], None], memory_limit_mb: int, tmp_dir: str,
+                 preamble: str = "") -> None:
+        super().__init__([], cwd="", env=env, on_exit=on_exit, memory_limit_mb=memory_limit_mb,
+                         preamble=preamble)
         self._template = template
         self._tmp_dir = tmp_dir
 
@@ -181,17 +183,23 @@ class RuntimeTemplate:
         ready = self._await_ready(timeout_s)
         output = self._runtime.take_output()
         if ready is None:
-            error = self._init_error or RuntimeError_("Runtime.InitTimeout", error_payload(
-                "Runtime.InitTimeout", f"Init timed out after {timeout_s:.2f} seconds")
-                if self._exit_code is None else error_payload(
-                    "Runtime.ExitError", f"Runtime exited with error: exit status "
-                                         f"{self._exit_code}"))
+            error = self._init_error or self._no_init(timeout_s)
             self.close()
             raise TemplateError(error, output)
         self.init_duration_ms = (time.perf_counter() - started) * 1000
         _, threads, tasks = ready.split()
         self.threads, self.tasks = int(threads), int(tasks)
         return output
+
+    def _no_init(self, timeout_s: float) -> RuntimeError_:
+        """Why the init never ended: it timed out, or the runtime exited (over memory, say)."""
+        if self._exit_code is None:
+            kind, message = "Runtime.InitTimeout", f"Init timed out after {timeout_s:.2f} seconds"
+        else:
+            kind = ("Runtime.OutOfMemory" if self._runtime is not None
+                    and self._runtime.out_of_memory else "Runtime.ExitError")
+            message = f"Runtime exited with error: {exit_message(self._exit_code)}"
+        return RuntimeError_(kind, error_payload(kind, message))
 
     def _environment(self, env: dict[str, str]) -> dict[str, str]:
         env = {k: v for k, v in env.items() if not (self.mode == SNAP_START and k in _HIDDEN)}
@@ -203,6 +211,8 @@ class RuntimeTemplate:
         assert self._control is not None
         deadline = time.monotonic() + timeout_s
         while self._exit_code is None and self._init_error is None:
+            if self._runtime is not None:
+                self._runtime.check_memory()  # over MemorySize: killed, its exit ends the wait
             remaining = min(0.05, deadline - time.monotonic())
             if remaining <= 0:
                 return None
@@ -214,11 +224,16 @@ class RuntimeTemplate:
     def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
                on_exit: Callable[[int], None]) -> RuntimeHandle:
         """An environment's runtime, forked from the template (the environments' Launcher)."""
+        return self.fork(spec, runtime_api, env_id, on_exit)
+
+    def fork(self, spec: FunctionSpec, runtime_api: str, env_id: str,
+             on_exit: Callable[[int], None], preamble: str = "") -> ForkedProcess:
+        """An environment's runtime, forked from the template; ``preamble`` starts its output."""
         env, _notes = self._launcher.environment_for(spec, runtime_api, env_id)
         env = self._environment(env)
         tmp_dir = tempfile.mkdtemp(prefix=f"harness-tmp-{env_id}-")
         env["TMPDIR"] = tmp_dir
-        process = ForkedProcess(self, env, on_exit, spec.memory_mb, tmp_dir)
+        process = ForkedProcess(self, env, on_exit, spec.memory_mb, tmp_dir, preamble)
         try:
             process.start()
         except BaseException:

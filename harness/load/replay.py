@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +81,10 @@ class Replay:
 
 
 @contextmanager
-def _target(options: LoadOptions, say: Say) -> Iterator[tuple[str, Any]]:
-    """(endpoint URL, emulator or None) for the run."""
+def _target(options: LoadOptions, cold_starts: str | None,
+            say: Say) -> Iterator[tuple[str, Any]]:
+    """(endpoint URL, emulator or None) for the run; the embedded emulator starts its new
+    environments as ``cold_starts`` says (None: as its configuration says)."""
     if options.endpoint_url is not None:
         yield options.endpoint_url, None
         return
@@ -94,6 +96,8 @@ def _target(options: LoadOptions, say: Say) -> Iterator[tuple[str, Any]]:
     logging.getLogger("harness.apigw").setLevel(logging.ERROR)
     config = options.emulator_config or EmulatorConfig.from_env().with_overrides(
         port=0, host="127.0.0.1")
+    if cold_starts is not None:
+        config = config.with_overrides(lambda_=replace(config.lambda_, cold_starts=cold_starts))
     emulator = Emulator(config).start()
     try:
         say(f"embedded emulator on {emulator.url}")
@@ -101,6 +105,25 @@ def _target(options: LoadOptions, say: Say) -> Iterator[tuple[str, Any]]:
     finally:
         with interrupts.deferred():
             emulator.stop()
+
+
+def cold_starts_of(endpoint: str, wanted: str | None, path: str) -> str:
+    """How the emulator at ``endpoint`` starts new environments, as its health says ("unknown"
+    if it does not say); a UsageError if the scenario wants another way."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_harness/health", timeout=10) as answer:
+            said = json.loads(answer.read()).get("cold_starts")
+    except (OSError, ValueError, AttributeError):
+        said = None
+    mode = said if isinstance(said, str) else "unknown"
+    if wanted is not None and mode != wanted:
+        raise UsageError(f"{path}: load.cold_starts is {wanted}, but the emulator at {endpoint} "
+                         f"runs {mode} cold starts: start it with `harness up --cold-starts "
+                         f"{wanted}`, or drop --endpoint-url")
+    return mode
 
 
 def set_reserved_concurrency(target: Target, stack: Stack, reserved: int | None) -> None:
@@ -155,8 +178,10 @@ def replay(scenario: LoadScenario, options: LoadOptions, say: Say) -> Replay:
                          "drop --endpoint-url")
     baseline = Baseline.now() if spec.soak is not None else None
     extra: dict[str, Any] = {}
-    with _target(options, say) as (endpoint, emulator):
+    with _target(options, spec.cold_starts, say) as (endpoint, emulator):
         target = Target(endpoint_url=endpoint)
+        extra["cold_starts"] = cold_starts_of(endpoint, spec.cold_starts, scenario.path)
+        say(f"cold starts: {extra['cold_starts']}")
         say("building the function package (training the model if needed)")
         package = build_package(default_build_dir())
         stack = deploy(target, scenario.stack, package, progress=lambda m: say(f"deploy {m}"))

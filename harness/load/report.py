@@ -19,6 +19,11 @@ from harness.load.slo import GateResult, accounting_gate, evaluate
 from harness.load.soak import account, gates, trends
 
 REPORT_VERSION = 1
+COLD_START_TEXT = {
+    "real": "real: every new environment ran the function's init on this machine's cores",
+    "template": "template: one init per version, new environments forked from it and held back "
+                "by its Init Duration (latency as on AWS, where each has its own CPU)",
+}
 
 
 def usage_of(replay: Replay) -> tuple[Usage, Usage, str]:
@@ -74,7 +79,8 @@ def build_report(replay: Replay) -> dict[str, Any]:
                    "embedded": replay.options.endpoint_url is None,
                    "function": replay.stack.function_name,
                    "memory_mb": replay.scenario.stack.memory_mb,
-                   "reserved_concurrency": spec.reserved_concurrency},
+                   "reserved_concurrency": spec.reserved_concurrency,
+                   "cold_starts": replay.extra.get("cold_starts", "unknown")},
         "load": {**asdict(spec), "source": spec.source},
         "payloads": {"distinct": len(replay.payloads.requests),
                      "kinds": replay.payloads.shares(), "seed": replay.payloads.seed,
@@ -190,6 +196,8 @@ def summary_table(report: dict[str, Any]) -> str:
                       f"{report['throttles']['lambda_throttled']:,})"),
     ]
     rows += _harness_rows(harness)
+    rows.append(("cold starts", COLD_START_TEXT.get(report["target"].get("cold_starts", ""),
+                                                    "as the endpoint runs them (it does not say)")))
     rows += cloudwatch_side.rows(report.get("cloudwatch"))
     rows += _fault_rows(report.get("faults") or [])
     rows += _soak_rows(report.get("soak"))

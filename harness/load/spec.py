@@ -9,6 +9,7 @@
       think_time: [0.05, 0.2]   # optional: seconds between a user's requests (or one number)
       timeout: 35s              # client-side timeout of one request
       reserved_concurrency: 4   # optional: put_function_concurrency before the run
+      cold_starts: template     # optional: real (default) or template (harness.lambda_.cold_starts)
       seed: 1                   # the payload draw's seed: same seed, same payloads
       payloads: {distinct: 32, rows: [1, 20], formats: [npy, csv, json], invalid_share: 0.1}
       slo: {p50_ms: 50, p95_ms: 200, p99_ms: 500, error_rate: 0.01, throttle_rate: 0,
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.config import COLD_START_MODES
 from harness.errors import ScenarioError
 from harness.scenario.source import line_of
 
@@ -96,6 +98,10 @@ class LoadSpec:
     think_time_s: tuple[float, float] = (0.0, 0.0)
     timeout_s: float = DEFAULT_TIMEOUT_S
     reserved_concurrency: int | None = None
+    cold_starts: str | None = None
+    """How new environments start: "real", or "template" (forks of an initialised template,
+    each held back by the template's Init Duration: bursts cost here what they cost on AWS);
+    None: as the emulator is set (``harness up --cold-starts``, HARNESS_COLD_STARTS)."""
     seed: int = 0
     payloads: PayloadMix = field(default_factory=PayloadMix)
     slo: SloGates = field(default_factory=SloGates)
@@ -229,6 +235,12 @@ def _formats(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+def _cold_starts(value: Any) -> str:
+    if value not in COLD_START_MODES:
+        raise ValueError(f"must be one of {', '.join(COLD_START_MODES)}, got {value!r}")
+    return str(value)
+
+
 def _architecture(value: Any) -> str:
     if value not in ARCHITECTURES:
         raise ValueError(f"must be one of {', '.join(ARCHITECTURES)}, got {value!r}")
@@ -237,7 +249,8 @@ def _architecture(value: Any) -> str:
 
 # -- the section ----------------------------------------------------------------------------------
 _LOAD_KEYS = ("users", "spawn_rate", "requests", "duration", "arrival_rate", "think_time",
-              "timeout", "reserved_concurrency", "seed", "payloads", "slo", "cost", "soak")
+              "timeout", "reserved_concurrency", "cold_starts", "seed", "payloads", "slo",
+              "cost", "soak")
 _PAYLOAD_KEYS = ("distinct", "rows", "formats", "invalid_share")
 _SLO_KEYS = ("p50_ms", "p95_ms", "p99_ms", "error_rate", "throttle_rate", "monthly_cost_usd")
 _COST_KEYS = ("architecture", "s3_puts_per_request", "s3_lists_per_request")
@@ -270,6 +283,7 @@ def parse_load_section(data: Any, path: str, line: int | None = None) -> LoadSpe
         think_time_s=think,
         timeout_s=fields.get("timeout", parse_duration, DEFAULT_TIMEOUT_S),
         reserved_concurrency=fields.get("reserved_concurrency", _non_negative_int),
+        cold_starts=fields.get("cold_starts", _cold_starts),
         seed=fields.get("seed", _non_negative_int, 0),
         payloads=_payload_mix(fields.sub("payloads", _PAYLOAD_KEYS)),
         slo=_slo(fields.sub("slo", _SLO_KEYS)),

@@ -4,11 +4,6 @@ clients against a running `harness up`, functions running for real."""
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -18,30 +13,9 @@ from harness.cli.main import build_parser
 from harness.cli.up import config_from_args
 from harness.config import EmulatorConfig
 from harness.errors import UsageError
-from tests.cli.up_process import harness_cmd
+from tests.cli.up_process import harness_up_with
 from tests.emulator.support import function_arn, json_body, lambda_uri, raw_request, rest_api
 from tests.iam.support import call, denied_message, make_caller, make_role, policy, unique
-
-
-@contextmanager
-def harness_up_with(env: dict[str, str], *args: str) -> Iterator[str]:
-    """`harness up --port 0 ARGS` in a subprocess: its URL; stopped at the end."""
-    process = subprocess.Popen(harness_cmd("up", "--port", "0", *args), env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert process.stdout is not None
-        url = ""
-        deadline = time.monotonic() + 60
-        while not url and time.monotonic() < deadline and process.poll() is None:
-            match = re.search(r"ready on (http://\S+)", process.stdout.readline())
-            url = match.group(1) if match else ""
-        assert url, "harness up did not start"
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def clients(url: str) -> dict[str, Any]:

@@ -56,3 +56,24 @@ def running_up(env: dict[str, str]) -> Iterator[Running]:
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
+
+
+@contextmanager
+def harness_up_with(env: dict[str, str], *args: str) -> Iterator[str]:
+    """`harness up --port 0 ARGS` in a subprocess: its URL; stopped at the end."""
+    process = subprocess.Popen(harness_cmd("up", "--port", "0", *args), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        url = ""
+        deadline = time.monotonic() + 60
+        while not url and time.monotonic() < deadline and process.poll() is None:
+            match = re.search(r"ready on (http://\S+)", process.stdout.readline())
+            url = match.group(1) if match else ""
+        assert url, "harness up did not start"
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()

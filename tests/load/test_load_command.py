@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,7 @@ load:
   spawn_rate: 6
   requests: 600
   reserved_concurrency: 2
+  cold_starts: template
   seed: 4
   payloads: {distinct: 12, rows: [1, 10], invalid_share: 0.25}
   slo:
@@ -89,6 +91,10 @@ def test_the_report_has_exact_percentiles_cold_starts_gb_seconds_and_cost(
     harness = report["harness"]
     assert harness["available"] and harness["cold_starts"] >= 1
     assert all(c["init_ms"] > 0 for c in harness["cold_start_list"])
+    # forks of one template: every cold start reports the one init the template ran
+    assert len({c["init_ms"] for c in harness["cold_start_list"]}) == 1
+    assert report["target"]["cold_starts"] == "template"
+    assert re.search(r"\ncold starts +template: one init per version", tight_run.stdout)
     assert harness["gb_seconds"] > 0 and harness["billed_duration_ms"]["total"] > 0
     assert harness["max_memory_used_mb"]["max"] > 0
     assert harness["environments_peak"] <= 2  # reserved concurrency 2
@@ -239,11 +245,19 @@ def test_an_external_endpoint_has_no_harness_side_figures(tmp_path: Path,
         assert run.returncode == 0, run.stderr[-2000:]
         # The replay's projected month passes the free tier: the billing alarm goes off.
         notices = alarm_notices(up.url, queue)
+        templated = write_scenario(tmp_path, "templated", SMALL.replace(
+            "  seed: 2", "  cold_starts: template\n  seed: 2"))
+        refused = run_load([str(templated), "--endpoint-url", up.url], load_env,
+                           tmp_path / "refused")
+    assert refused.returncode == 2
+    assert f"runs real cold starts: start it with `harness up --cold-starts template`" \
+        in refused.stderr
     assert [n["NewStateValue"] for n in notices] == ["ALARM"]
     assert notices[0]["Trigger"]["MetricName"] == "ProjectedMonthlyCharges"
     report = run.report
     assert report["cost"]["projected_monthly_usd"] > 0
     assert report["harness"]["available"] is False
+    assert report["target"]["cold_starts"] == "real"  # as the endpoint's health says
     assert "external endpoint" in report["harness"]["reason"]
     assert report["cost"]["lambda_basis"].startswith("client latency")
     assert report["client"]["sent"] == 40 == report["client"]["answered"]

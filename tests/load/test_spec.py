@@ -30,6 +30,7 @@ load:
   think_time: [0.1, 0.5]
   timeout: 40s
   reserved_concurrency: 3
+  cold_starts: template
   seed: 9
   payloads: {distinct: 12, rows: [2, 30], formats: [csv], invalid_share: 0.25}
   slo: {p50_ms: 10, p95_ms: 50, p99_ms: 90, error_rate: 0.01, throttle_rate: 0,
@@ -41,6 +42,7 @@ load:
     assert (spec.users, spec.spawn_rate, spec.duration_s, spec.requests) == (8, 4.0, 120.0, None)
     assert spec.think_time_s == (0.1, 0.5) and spec.timeout_s == 40.0
     assert spec.reserved_concurrency == 3 and spec.seed == 9
+    assert spec.cold_starts == "template"
     assert spec.payloads.rows == (2, 30) and spec.payloads.formats == ("csv",)
     assert spec.slo.throttle_rate == 0.0 and spec.slo.monthly_cost_usd == 12.5
     assert spec.cost.architecture == "arm64" and spec.cost.s3_puts_per_request == 1.0
@@ -63,6 +65,8 @@ load:
     ("load:\n  users: 2\n  requests: 10\n  arrival_rate: 5\n  think_time: 1\n", 4,
      "exclude each other"),
     ("load:\n  users: 5\n  requests: 2\n", 3, "at least 'load.users'"),
+    ("load:\n  users: 1\n  requests: 1\n  cold_starts: warm\n", 4,
+     "must be one of real, template, got 'warm'"),
     ("stack: {memory_mb: 64}\nload:\n  users: 1\n  requests: 1\n", 1, "at least 128"),
     ("scenario: x\n", 1, "no 'load:' section"),
     ("load: [1, 2]\n", 1, "must be a mapping"),

@@ -1,0 +1,106 @@
+"""Template mode (``LambdaConfig.cold_starts = "template"``): the cold starts of a function
+version fork from one initialised template, so that a burst costs this machine one init.
+
+On AWS every new execution environment has its own CPU: sixteen first requests answer in about
+one Init Duration. Here sixteen runtimes importing scikit-learn share two cores and the slowest
+waits sixteen inits. In template mode the version's first cold start makes its template (the
+real init, measured), and every environment, that first one included, is a fork of it
+(``harness.lambda_.template``) with its own Runtime API, credentials, TMPDIR, output and memory
+check. Its REPORT shows the template's Init Duration and, with ``hold_init``, its first response
+is held back until that long after it was asked for: the latency a client sees is AWS's.
+
+A function whose init leaves threads running cannot be forked faithfully (a fork has only the
+thread that forked): its cold starts run as real ones, and its log says why. Image functions
+and zip functions in containers always start for real.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from harness.lambda_.environment import RuntimeHandle, error_payload
+from harness.lambda_.invocation import RuntimeError_
+from harness.lambda_.launcher import ProcessLauncher
+from harness.lambda_.spec import FunctionSpec
+from harness.lambda_.template import RuntimeTemplate, TemplateError
+
+ON_DEMAND = "on-demand"
+LogLines = Callable[[FunctionSpec, str, list[str]], None]
+
+
+class TemplateLauncher:
+    """The launcher of one pool's environments in template mode (one function version, one
+    configuration); ``close()`` ends its template once the pool's environments are gone."""
+
+    def __init__(self, spec: FunctionSpec, launcher: ProcessLauncher, *, init_timeout_s: float,
+                 hold_init: bool, new_id: Callable[[], str], log: LogLines) -> None:
+        self._spec = spec
+        self._launcher = launcher
+        self._init_timeout_s = init_timeout_s
+        self._hold_init = hold_init
+        self._new_id = new_id
+        self._log = log
+        self._lock = threading.Lock()
+        self._template: RuntimeTemplate | None = None
+        self._init_output = ""
+        self._failure: TemplateError | None = None
+        self._failed_at = float("-inf")
+        self._real_reason = ""
+        """Why cold starts run for real after all (the init left threads running)."""
+        self._closed = False
+
+    def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
+               on_exit: Callable[[int], None]) -> RuntimeHandle:
+        template = self._template_for(time.perf_counter())
+        if template is None:  # forking would lose the init's threads: a real cold start
+            return self._launcher.launch(spec, runtime_api, env_id, on_exit)
+        process = template.fork(spec, runtime_api, env_id, on_exit, preamble=self._init_output)
+        process.template_init_ms = template.init_duration_ms
+        process.hold_init = self._hold_init
+        return process
+
+    def _template_for(self, asked: float) -> RuntimeTemplate | None:
+        """The version's template, made by the first cold start that needs it. Cold starts
+        that waited for a make that failed share its failure (each would have failed alike);
+        a later one tries again, as Lambda runs a failed init again in a new environment."""
+        with self._lock:
+            if self._closed:
+                raise TemplateError(RuntimeError_("Runtime.ExitError", error_payload(
+                    "Runtime.ExitError", "the function's environments are being stopped")), "")
+            if self._template is not None or self._real_reason:
+                return self._template
+            if self._failure is not None and self._failed_at >= asked:
+                raise self._failure
+            template = RuntimeTemplate(self._spec, self._launcher, self._new_id(), mode=ON_DEMAND)
+            try:
+                output = template.start(self._init_timeout_s)
+            except TemplateError as failed:
+                self._failure, self._failed_at = failed, time.perf_counter()
+                raise
+            if template.threads > 1:
+                template.close()
+                self._real_reason = (
+                    f"harness: cold starts of {self._spec.name} run for real (not from a "
+                    f"template): its init left {template.threads - 1} thread(s) running, "
+                    "which a forked environment would not have")
+                self._log(self._spec, template.template_id,
+                          [*output.splitlines(), self._real_reason])
+                return None
+            self._template, self._init_output = template, output
+            return template
+
+    @property
+    def real_reason(self) -> str:
+        """Why this version's cold starts are real ones after all; empty if they fork."""
+        return self._real_reason
+
+    def close(self) -> None:
+        """End the template (the pool's environments are stopped by then)."""
+        with self._lock:
+            self._closed = True
+            template, self._template = self._template, None
+        if template is not None:
+            template.close()
+
