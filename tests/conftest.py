@@ -6,9 +6,11 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
+from harness.config import EmulatorConfig
 from harness.leftovers import Baseline, leftovers
 from harness.package import zip_files
 
@@ -37,6 +39,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line(message, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def harness_config(tmp_path_factory: pytest.TempPathFactory) -> EmulatorConfig:
+    """The session emulator's: new environments fork from a template of their function version
+    (its init runs once) and answer at once, since most tests do not examine cold starts; those
+    that do make an emulator of their own (tests/emulator/support.py ``own_emulator``)."""
+    config = EmulatorConfig.from_env().with_overrides(
+        port=0, host="127.0.0.1", state_dir=tmp_path_factory.mktemp("harness-state"))
+    return config.with_overrides(lambda_=replace(config.lambda_, cold_starts="template",
+                                                 hold_init=False))
 
 
 # -- functions in the session emulator, for tests of the Lambda data plane ---------------------

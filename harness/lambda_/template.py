@@ -193,11 +193,12 @@ class RuntimeTemplate:
 
     def _no_init(self, timeout_s: float) -> RuntimeError_:
         """Why the init never ended: it timed out, or the runtime exited (over memory, say)."""
-        if self._exit_code is None:
+        if self._runtime is not None and self._runtime.out_of_memory:
+            kind, message = "Runtime.OutOfMemory", f"Runtime exited with error: {exit_message(-9)}"
+        elif self._exit_code is None:
             kind, message = "Runtime.InitTimeout", f"Init timed out after {timeout_s:.2f} seconds"
         else:
-            kind = ("Runtime.OutOfMemory" if self._runtime is not None
-                    and self._runtime.out_of_memory else "Runtime.ExitError")
+            kind = "Runtime.ExitError"
             message = f"Runtime exited with error: {exit_message(self._exit_code)}"
         return RuntimeError_(kind, error_payload(kind, message))
 
@@ -218,7 +219,9 @@ class RuntimeTemplate:
                 return None
             if select.select([self._control], [], [], remaining)[0]:
                 message = self._control.recv(256).decode()
-                return message if message.startswith("ready") else None
+                # Over MemorySize at its end, the init fails as a real one would.
+                over = self._runtime is not None and self._runtime.check_memory()
+                return message if message.startswith("ready") and not over else None
         return None
 
     def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
