@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from moto.awslambda.exceptions import InvalidParameterValueException
@@ -25,6 +26,22 @@ _installed = threading.Lock()
 _done: list[bool] = []
 VersionListener = Callable[[Any], None]
 _listeners: list[tuple[VersionListener, VersionListener]] = []
+
+
+@dataclass(frozen=True)
+class SnapVersion:
+    """A published SnapStart version, as the usage meter needs it."""
+
+    account_id: str
+    region: str
+    function_name: str
+    version: str
+    memory_mb: int
+
+
+VersionObserver = Callable[[str, SnapVersion], None]
+"""``observer(event, version)``, event one of "published", "failed", "deleted"."""
+_observers: list[VersionObserver] = []
 
 
 def applies(fn: Any) -> bool:
@@ -45,11 +62,31 @@ def remove_version_listener(published: VersionListener, deleted: VersionListener
         _listeners.remove((published, deleted))
 
 
+def add_version_observer(observer: VersionObserver) -> None:
+    """``observer`` hears of every SnapStart version published, failed or deleted (all
+    observers hear: each emulator's usage meter bills the process-wide state it serves)."""
+    _observers.append(observer)
+
+
+def remove_version_observer(observer: VersionObserver) -> None:
+    if observer in _observers:
+        _observers.remove(observer)
+
+
+def _observed(event: str, fn: Any) -> None:
+    version = SnapVersion(fn.account_id, fn.region, fn.function_name, str(fn.version),
+                          int(fn.memory_size))
+    for observer in list(_observers):
+        observer(event, version)
+
+
 def set_version_state(fn: Any, state: str, reason: str = "", code: str = "") -> None:
     """A published version's State: Pending while its snapshot is made, then Active or Failed
     (with StateReason and StateReasonCode)."""
     fn.state = state
     setattr(fn, _STATE, (reason, code))
+    if state == "Failed":  # no snapshot was kept: nothing to bill for caching
+        _observed("failed", fn)
 
 
 def install() -> None:
@@ -130,6 +167,7 @@ def _publish(original: Callable[..., Any]) -> Callable[..., Any]:
         if fn is not None and after > before and applies(fn):
             set_version_state(fn, "Pending", "Lambda is creating the version's snapshot.",
                               "Creating")
+            _observed("published", fn)
             listeners = list(_listeners)
             if listeners:  # moto's state is process-wide: the emulator started last builds
                 listeners[-1][0](fn)
@@ -149,6 +187,8 @@ def _delete(original: Callable[..., None]) -> Callable[..., None]:
         left = {id(fn) for fn in _snap_versions(storage)}
         listeners = list(_listeners)
         for fn in before:
-            if id(fn) not in left and listeners:
-                listeners[-1][1](fn)
+            if id(fn) not in left:
+                _observed("deleted", fn)
+                if listeners:
+                    listeners[-1][1](fn)
     return del_function

@@ -20,7 +20,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                     "`harness load` run (its report.json), for a request rate sustained for "
                     "a duration, or (--endpoint-url) what a running emulator has served this "
                     "month, with the free tier applied: the figures its AWS/Billing "
-                    "EstimatedCharges metric carries. Prices: us-east-1 list prices (see "
+                    "EstimatedCharges metric carries. SnapStart's caching and restores are "
+                    "billed when used (no free tier). Prices: us-east-1 list prices (see "
                     "harness/load/cost.py).")
     parser.add_argument("report", nargs="?", type=Path, help="report.json of a harness load run")
     parser.add_argument("--endpoint-url", type=endpoint_url, default=None,
@@ -116,6 +117,13 @@ def live_rows(url: str, data: dict[str, Any]) -> list[tuple[str, str]]:
                       f"{usage['gb_seconds']:,.3f} GB-s, {usage['apigw_requests']:,.0f} API "
                       f"calls, {usage['s3_get']:,.0f} S3 GETs, "
                       f"{usage['s3_put'] + usage['s3_list']:,.0f} S3 PUT/LISTs")]
+    snapshots = data.get("snapstart_snapshots") or []
+    if snapshots or usage.get("snapstart_restore_gb"):
+        count = f"{len(snapshots)} version{'' if len(snapshots) == 1 else 's'}"
+        rows.append(("SnapStart", f"{count} cached, "
+                                  f"{usage.get('snapstart_cache_gb_seconds', 0):,.1f} GB-s "
+                                  "(at least 3 hours each), "
+                                  f"{usage.get('snapstart_restore_gb', 0):,.3f} GB restored"))
     for item in bill["items"]:
         rows.append(("bill", f"{item['name']}: {item['quantity']:,.3f} ({item['free']:,.0f} "
                              f"free) ${item['cost_usd']:.6f}"))

@@ -14,6 +14,12 @@ Sources (read 2026; prices change, so every figure is a named constant in `PRICE
   - S3 Standard requests: https://aws.amazon.com/s3/pricing/ - PUT, COPY, POST, LIST $0.005 per
     1,000; GET, SELECT and others $0.0004 per 1,000; free tier 2,000 PUT/COPY/POST/LIST and 20,000
     GET requests a month for 12 months (same caveat as API Gateway).
+  - Lambda SnapStart for Python (https://aws.amazon.com/lambda/pricing/ ,
+    https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html#snapstart-pricing): caching
+    $0.0000015046 per GB-second for as long as a published version is active, at least 3 hours
+    per version; restore $0.0001397998 per GB each time an environment restores; GB is the
+    function's memory size. No free tier. The after-restore hooks (Billed Restore Duration) are
+    billed as ordinary duration, in the GB-seconds line.
 A month is 730 hours, the convention of AWS's pricing calculator.
 """
 
@@ -23,6 +29,10 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 SECONDS_PER_MONTH = 730 * 3600
+SNAPSTART_MIN_CACHE_S = 3 * 3600
+"""Caching is billed for at least 3 hours per published version."""
+SNAPSTART_CACHE_ITEM = "lambda SnapStart cache GB-seconds"
+SNAPSTART_RESTORE_ITEM = "lambda SnapStart restores (GB restored)"
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class Prices:
     """(requests in the tier, price per request), in order."""
     s3_put_copy_post_list_per_request: float = 0.005 / 1000
     s3_get_per_request: float = 0.0004 / 1000
+    snapstart_cache_per_gb_second: float = 0.0000015046
+    snapstart_restore_per_gb: float = 0.0001397998
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,10 @@ class Usage:
     s3_get: float = 0
     s3_put: float = 0
     s3_list: float = 0
+    snapstart_cache_gb_seconds: float = 0.0
+    """SnapStart: GB of memory x seconds each published version's snapshot was kept."""
+    snapstart_restore_gb: float = 0.0
+    """SnapStart: GB of memory restored, summed over every restore."""
 
     def scaled(self, factor: float) -> Usage:
         return Usage(**{name: value * factor for name, value in asdict(self).items()})
@@ -111,6 +127,13 @@ def gb_seconds(billed_duration_ms: float, memory_mb: int) -> float:
     return billed_duration_ms / 1000.0 * memory_mb / 1024.0
 
 
+def snapstart_cache_gb_seconds(memory_mb: int, cached_s: float,
+                               minimum_s: float = SNAPSTART_MIN_CACHE_S) -> float:
+    """GB-seconds of one version's cached snapshot: memory (GB) x seconds kept, at least
+    ``minimum_s`` (3 hours per version; pass 0 for a slice of a longer period)."""
+    return memory_mb / 1024.0 * max(cached_s, minimum_s)
+
+
 def tiered_cost(quantity: float, tiers: tuple[tuple[float, float], ...]) -> float:
     """Price ``quantity`` units through volume tiers of (size, unit price)."""
     cost, left = 0.0, quantity
@@ -147,6 +170,13 @@ def s3_request_cost(get: float = 0, put: float = 0, list_: float = 0, free_get: 
             + max(0.0, get - free_get) * prices.s3_get_per_request)
 
 
+def snapstart_cost(cache_gb_s: float = 0, restore_gb: float = 0,
+                   prices: Prices = PRICES) -> float:
+    """SnapStart's caching and restores (no free tier covers either)."""
+    return (cache_gb_s * prices.snapstart_cache_per_gb_second
+            + restore_gb * prices.snapstart_restore_per_gb)
+
+
 # -- the bill --------------------------------------------------------------------------------------
 def bill(usage: Usage, architecture: str = "x86_64", free_tier: FreeTier = NO_FREE_TIER,
          prices: Prices = PRICES) -> Bill:
@@ -173,7 +203,19 @@ def bill(usage: Usage, architecture: str = "x86_64", free_tier: FreeTier = NO_FR
                  s3_request_cost(put=usage.s3_put, list_=usage.s3_list,
                                  free_put_list=free_tier.s3_put_copy_post_list, prices=prices)),
     )
-    return Bill(architecture, items)
+    return Bill(architecture, items + snapstart_items(usage, prices))
+
+
+def snapstart_items(usage: Usage, prices: Prices = PRICES) -> tuple[LineItem, ...]:
+    """SnapStart's two lines, on a bill that used SnapStart (AWS lists no line it did not use)."""
+    if not (usage.snapstart_cache_gb_seconds or usage.snapstart_restore_gb):
+        return ()
+    return (
+        LineItem(SNAPSTART_CACHE_ITEM, usage.snapstart_cache_gb_seconds, 0.0,
+                 snapstart_cost(cache_gb_s=usage.snapstart_cache_gb_seconds, prices=prices)),
+        LineItem(SNAPSTART_RESTORE_ITEM, usage.snapstart_restore_gb, 0.0,
+                 snapstart_cost(restore_gb=usage.snapstart_restore_gb, prices=prices)),
+    )
 
 
 def free_tier_share(usage: Usage, free_tier: FreeTier = FREE_TIER) -> dict[str, float]:
@@ -251,9 +293,10 @@ def cost_report(steady: Usage, window_s: float, architecture: str = "x86_64",
     """Bill the window, project it to a month, and compare the month with the free tier.
 
     The window's bill covers ``steady + cold + setup``. The month multiplies ``steady`` (what
-    every request costs once warm) by month/window and adds ``cold`` once: a steady rate keeps
-    its environments warm, so its cold starts do not repeat with every window. ``setup`` (the
-    run's uploads) is not projected.
+    every request costs once warm, and the SnapStart snapshots kept meanwhile) by month/window
+    and adds ``cold`` (inits, SnapStart restores) once: a steady rate keeps its environments
+    warm, so its cold starts do not repeat with every window. ``setup`` (the run's uploads) is
+    not projected.
     """
     cold = cold or Usage()
     setup = setup or Usage()

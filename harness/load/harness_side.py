@@ -1,7 +1,8 @@
 """What the harness itself saw of a load run, from the REPORT data of every invocation.
 
 A listener on the embedded emulator's Lambda service keeps, for one function: cold starts and
-their Init Durations, function durations, billed durations, max memory, throttles, and a sampler
+their Init Durations (a SnapStart restore is a cold start too, with its Restore Duration in place
+of an Init Duration), function durations, billed durations, max memory, throttles, and a sampler
 counts the execution environments alive over time. Against an external ``--endpoint-url`` there
 is no listener; `unavailable` says so in the report.
 """
@@ -30,6 +31,15 @@ class Invocation:
     init_ms: float | None
     env_id: str
     error_type: str | None
+    restore_ms: float | None = None
+    """SnapStart: the environment restored from a snapshot (a cold start without init)."""
+    billed_restore_ms: int = 0
+    snapstart_version: str | None = None
+    """The published version, when it runs with SnapStart (its snapshot is cached)."""
+
+    @property
+    def cold(self) -> bool:
+        return self.init_ms is not None or self.restore_ms is not None
 
 
 class HarnessSide:
@@ -77,7 +87,10 @@ class HarnessSide:
         report = record.report
         item = Invocation(time.time(), report.duration_ms, report.billed_duration_ms,
                           report.memory_size_mb, report.max_memory_used_mb,
-                          report.init_duration_ms, record.env_id, record.error_type)
+                          report.init_duration_ms, record.env_id, record.error_type,
+                          restore_ms=report.restore_duration_ms,
+                          billed_restore_ms=report.billed_restore_duration_ms or 0,
+                          snapstart_version=spec.version if spec.snap_start else None)
         with self._lock:
             self.invocations.append(item)
 
@@ -97,8 +110,7 @@ class HarnessSide:
         with self._lock:
             calls = list(self.invocations)
             throttles = list(self.throttles)
-        cold = [c for c in calls if c.init_ms is not None]
-        billed_total = sum(c.billed_ms for c in calls)
+        billed_total = sum(c.billed_ms + c.billed_restore_ms for c in calls)
         return {
             "available": True,
             "invocations": len(calls),
@@ -106,25 +118,53 @@ class HarnessSide:
             "function_error_types": dict(Counter(c.error_type for c in calls
                                                  if c.error_type is not None)),
             "throttles": len(throttles),
-            "cold_starts": len(cold),
-            "init_duration_ms": _spread([c.init_ms for c in cold if c.init_ms is not None]),
-            # when each cold environment began initialising: its REPORT time minus init+run
-            "cold_start_list": [{"t": round(c.t - start - ((c.init_ms or 0) + c.duration_ms)
-                                            / 1000, 3),
-                                 "init_ms": c.init_ms, "env_id": c.env_id} for c in cold],
+            **_cold_figures(calls, start),
             "duration_ms": _spread([c.duration_ms for c in calls]),
-            "billed_duration_ms": {**_spread([float(c.billed_ms) for c in calls]),
+            # a restore's Billed Restore Duration is billed as duration
+            "billed_duration_ms": {**_spread([float(c.billed_ms + c.billed_restore_ms)
+                                              for c in calls]),
                                    "total": billed_total},
             "max_memory_used_mb": _spread([float(c.max_memory_mb) for c in calls]),
             "memory_size_mb": calls[0].memory_mb if calls else None,
-            "gb_seconds": sum(gb_seconds(c.billed_ms, c.memory_mb) for c in calls),
-            # the Init part of cold starts' billed duration (billed since 2025-08)
-            "init_gb_seconds": sum(gb_seconds(c.init_ms or 0.0, c.memory_mb) for c in cold),
+            "gb_seconds": sum(gb_seconds(c.billed_ms + c.billed_restore_ms, c.memory_mb)
+                              for c in calls),
             "environments_used": len({c.env_id for c in calls}),
             "environments_peak": max((n for _t, n in self.environments), default=0),
             "environments_over_time": [[round(t - start, 3), n] for t, n in self.environments],
             "throttles_over_time": _per_second(throttles, start),
         }
+
+
+def _cold_figures(calls: list[Invocation], start: float) -> dict[str, Any]:
+    """Cold starts, SnapStart restores among them, and what they cost beyond a warm call."""
+    cold = [c for c in calls if c.cold]
+    restores = [c for c in cold if c.restore_ms is not None]
+    return {
+        "cold_starts": len(cold),
+        "init_duration_ms": _spread([c.init_ms for c in cold if c.init_ms is not None]),
+        "restores": len(restores),
+        "restore_duration_ms": _spread([c.restore_ms for c in restores
+                                        if c.restore_ms is not None]),
+        # when each cold environment began initialising (or restoring): its REPORT time minus
+        # init (or restore) and run
+        "cold_start_list": [{"t": round(c.t - start - ((c.init_ms or c.restore_ms or 0)
+                                                       + c.duration_ms) / 1000, 3),
+                             "init_ms": c.init_ms, "restore_ms": c.restore_ms,
+                             "env_id": c.env_id} for c in cold],
+        # the Init part of cold starts' billed duration (billed since 2025-08), and the
+        # restores' Billed Restore Duration
+        "init_gb_seconds": sum(gb_seconds((c.init_ms or 0.0) + c.billed_restore_ms,
+                                          c.memory_mb) for c in cold),
+        # SnapStart: restores are charged per GB of memory, caching per version kept
+        "restore_gb": sum(c.memory_mb / 1024.0 for c in restores),
+        "snapstart_versions": _snapstart_versions(calls),
+    }
+
+
+def _snapstart_versions(calls: list[Invocation]) -> list[dict[str, Any]]:
+    """Each SnapStart version the run invoked, with its memory size (what its cache costs)."""
+    versions = {c.snapstart_version: c.memory_mb for c in calls if c.snapstart_version}
+    return [{"version": v, "memory_mb": mb} for v, mb in sorted(versions.items())]
 
 
 def unavailable(reason: str) -> dict[str, Any]:

@@ -259,7 +259,7 @@ def _run(plan: RunPlan, workdir: Path, side: HarnessSide | None, show: bool) -> 
         counters = None
         if side is not None:
             counters = {"environments": side.environments[-1][1] if side.environments else 0,
-                        "cold_starts": sum(1 for c in side.invocations if c.init_ms is not None),
+                        "cold_starts": sum(1 for c in side.invocations if c.cold),
                         "throttles": len(side.throttles)}
         with lock:
             bar.update(line, counters)

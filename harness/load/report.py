@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness.load import cloudwatch_side
-from harness.load.cost import Usage, cost_report, gb_seconds
+from harness.load.cost import Usage, cost_report, gb_seconds, snapstart_cache_gb_seconds
 from harness.load.replay import Replay
 from harness.load.slo import GateResult, accounting_gate, evaluate
 from harness.load.soak import account, gates, trends
@@ -27,24 +27,41 @@ COLD_START_TEXT = {
 
 
 def usage_of(replay: Replay) -> tuple[Usage, Usage, str]:
-    """(steady usage, cold starts' Init usage) of the window, and where Lambda figures come from."""
+    """(steady usage, cold starts' usage) of the window, and where Lambda figures come from."""
     summary = replay.stats.summary()
     spec = replay.scenario.load
     harness = replay.harness
     if harness.get("available"):
-        invocations, gb_s = harness["invocations"], harness["gb_seconds"]
-        init_gb_s, basis = harness["init_gb_seconds"], "REPORT lines"
+        steady, cold = lambda_usage(harness, replay.wall_s)
+        basis = "REPORT lines"
     else:
         # No REPORT data: every answered call that is not a 429 counts as an invocation lasting
         # as long as the client waited, an upper bound.
         invocations = summary["answered"] - summary["kinds"]["429"]
-        gb_s = gb_seconds(replay.stats.latency_sum_us / 1000.0, replay.scenario.stack.memory_mb)
-        init_gb_s, basis = 0.0, "client latency (upper bound: no REPORT data)"
-    steady = Usage(lambda_requests=invocations, gb_seconds=gb_s - init_gb_s,
-                   apigw_requests=summary["answered"], s3_get=summary["s3_gets"],
-                   s3_put=spec.cost.s3_puts_per_request * summary["sent"],
-                   s3_list=spec.cost.s3_lists_per_request * summary["sent"])
-    return steady, Usage(gb_seconds=init_gb_s), basis
+        steady = Usage(lambda_requests=invocations, gb_seconds=gb_seconds(
+            replay.stats.latency_sum_us / 1000.0, replay.scenario.stack.memory_mb))
+        cold, basis = Usage(), "client latency (upper bound: no REPORT data)"
+    steady = replace(steady, apigw_requests=summary["answered"], s3_get=summary["s3_gets"],
+                     s3_put=spec.cost.s3_puts_per_request * summary["sent"],
+                     s3_list=spec.cost.s3_lists_per_request * summary["sent"])
+    return steady, cold, basis
+
+
+def lambda_usage(harness: dict[str, Any], window_s: float) -> tuple[Usage, Usage]:
+    """(steady, cold) Lambda usage of a window from the harness side's figures (pure).
+
+    Cold starts' Init and restores' Billed Restore Duration, and SnapStart's restore charges,
+    are cold: a steady rate keeps its environments, so they do not repeat with every window.
+    The snapshots of the SnapStart versions invoked are cached for the whole window, and for
+    every window after it: steady.
+    """
+    cold_gb_s = harness["init_gb_seconds"]
+    cache = sum(snapstart_cache_gb_seconds(v["memory_mb"], window_s, minimum_s=0)
+                for v in harness.get("snapstart_versions", []))
+    steady = Usage(lambda_requests=harness["invocations"],
+                   gb_seconds=harness["gb_seconds"] - cold_gb_s,
+                   snapstart_cache_gb_seconds=cache)
+    return steady, Usage(gb_seconds=cold_gb_s, snapstart_restore_gb=harness.get("restore_gb", 0))
 
 
 def build_report(replay: Replay) -> dict[str, Any]:
@@ -195,7 +212,7 @@ def summary_table(report: dict[str, Any]) -> str:
                       f"{report['throttles']['client_429']:,}, Lambda throttled "
                       f"{report['throttles']['lambda_throttled']:,})"),
     ]
-    rows += _harness_rows(harness)
+    rows += harness_rows(harness)
     rows.append(("cold starts", COLD_START_TEXT.get(report["target"].get("cold_starts", ""),
                                                     "as the endpoint runs them (it does not say)")))
     rows += cloudwatch_side.rows(report.get("cloudwatch"))
@@ -211,14 +228,18 @@ def summary_table(report: dict[str, Any]) -> str:
     return "\n".join(f"{name:<{width}}  {text}" for name, text in rows)
 
 
-def _harness_rows(harness: dict[str, Any]) -> list[tuple[str, str]]:
+def harness_rows(harness: dict[str, Any]) -> list[tuple[str, str]]:
+    """The harness side's lines of the summary table (pure)."""
     if not harness.get("available"):
         return [("harness", f"not measured: {harness.get('reason', '')}")]
     init = harness["init_duration_ms"]
+    restores = harness.get("restores", 0)
+    restored = (f", of which {restores} SnapStart restores (Restore Duration p50 "
+                f"{_ms(harness['restore_duration_ms']['p50'])})" if restores else "")
     return [
         ("invocations", f"{harness['invocations']:,}  cold starts {harness['cold_starts']} "
-                        f"(Init Duration p50 {_ms(init['p50'])}, max {_ms(init['max'])})  "
-                        f"function errors {harness['function_errors']} "
+                        f"(Init Duration p50 {_ms(init['p50'])}, max {_ms(init['max'])}"
+                        f"{restored})  function errors {harness['function_errors']} "
                         f"{harness.get('function_error_types') or ''}"),
         ("function", f"duration p50 {_ms(harness['duration_ms']['p50'])}  p99 "
                      f"{_ms(harness['duration_ms']['p99'])}  billed "
@@ -273,5 +294,10 @@ def cost_rows(cost: dict[str, Any]) -> list[tuple[str, str]]:
                          f"${cost['monthly']['arm64']['total_usd']:,.2f} arm64 after free tier"),
         ("free tier", "  ".join(f"{name} {value:.0%}" for name, value in share.items())),
     ]
+    snap = [item for item in cost["run_bill"]["items"] if "SnapStart" in item["name"]]
+    if snap:
+        rows.append(("cost (SnapStart)", ", ".join(
+            f"{item['name'].removeprefix('lambda SnapStart ')} {item['quantity']:,.3f} "
+            f"${item['cost_usd']:.6f}" for item in snap) + " (no free tier)"))
     rows += [("warning", text) for text in cost["warnings"]]
     return rows

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.apigw.gateway import ApiCall, ExecuteApiGateway
-from harness.aws_state import cloudwatch_metrics
+from harness.aws_state import cloudwatch_metrics, snap_start
 from harness.clock import Clock
 from harness.errors import TooManyRequestsError
 from harness.lambda_.environment import InvokeRecord
@@ -27,13 +27,14 @@ class Metrics:
                  gateway: ExecuteApiGateway | None = None,
                  store: MetricStore | None = None) -> None:
         self.store = store or MetricStore()
-        self.meter = billing.UsageMeter()
+        self.meter = billing.UsageMeter(clock.now)
         self._clock = clock
         self._lambdas = lambdas
         self._gateway = gateway
         self._account = DEFAULT_ACCOUNT
         lambdas.add_listener(self._invoked)
         lambdas.add_throttle_listener(self._throttled)
+        snap_start.add_version_observer(self._snapshot_event)
         if gateway is not None:
             gateway.add_listener(self._answered)
         self._uninstall = cloudwatch_metrics.install(self.store)
@@ -47,7 +48,7 @@ class Metrics:
             self.store.add(key, point.value, at)
 
     def usage_json(self) -> dict[str, object]:
-        return billing.usage_json(self.meter.usage())
+        return billing.usage_json(self.meter.usage(), snapshots=self.meter.snapshots())
 
     def publish_billing(self) -> None:
         """The month's charges and free-tier share so far, as of now (each alarm tick)."""
@@ -60,9 +61,12 @@ class Metrics:
 
     def _invoked(self, spec: FunctionSpec, record: InvokeRecord) -> None:
         self._account = spec.account_id
-        self.meter.invocation(record.report.billed_duration_ms, spec.memory_mb)
+        report = record.report
+        self.meter.invocation(report.billed_duration_ms, spec.memory_mb,
+                              report.billed_restore_duration_ms
+                              if report.restore_duration_ms is not None else None)
         points = lambda_metrics.invocation_points(
-            spec.name, spec.version, duration_ms=record.report.duration_ms,
+            spec.name, spec.version, duration_ms=report.duration_ms,
             error=record.error_type is not None, concurrent=self._lambdas.busy(spec))
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE, points)
 
@@ -78,6 +82,10 @@ class Metrics:
         version = parts[7] if len(parts) > 7 else lambda_metrics.LATEST
         self.put(account, region, lambda_metrics.NAMESPACE,
                  lambda_metrics.recursion_points(name, version, dropped))
+
+    def _snapshot_event(self, event: str, version: snap_start.SnapVersion) -> None:
+        self.meter.snapshot_event(event, version.account_id, version.region,
+                                  version.function_name, version.version, version.memory_mb)
 
     def _throttled(self, spec: FunctionSpec, error: TooManyRequestsError) -> None:
         self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE,
@@ -97,6 +105,7 @@ class Metrics:
     def close(self) -> None:
         self.alarms.close()
         self._lambdas.remove_listeners(self._invoked, self._throttled)
+        snap_start.remove_version_observer(self._snapshot_event)
         if self._gateway is not None:
             self._gateway.remove_listener(self._answered)
         self._uninstall()

@@ -3,7 +3,8 @@
 Prices (harness/load/cost.py cites the pages): Lambda $0.20 per 1M requests, $0.0000166667 per
 GB-s x86_64, $0.0000133334 arm64, free tier 1M requests + 400,000 GB-s a month; API Gateway
 REST $3.50 per 1M (first 333M), $2.80 (next 667M), $2.38 (next 19B), $1.51 beyond; S3
-Standard PUT/COPY/POST/LIST $0.005 per 1,000, GET $0.0004 per 1,000.
+Standard PUT/COPY/POST/LIST $0.005 per 1,000, GET $0.0004 per 1,000; SnapStart (Python)
+caching $0.0000015046 per GB-s (3 hours at least per version), restores $0.0001397998 per GB.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import pytest
 
 from harness.load.cost import (
     FREE_TIER,
+    NO_FREE_TIER,
     SECONDS_PER_MONTH,
+    SNAPSTART_CACHE_ITEM,
+    SNAPSTART_RESTORE_ITEM,
     Usage,
     apigw_rest_cost,
     bill,
@@ -24,6 +28,8 @@ from harness.load.cost import (
     lambda_request_cost,
     monthly_projection,
     s3_request_cost,
+    snapstart_cache_gb_seconds,
+    snapstart_cost,
 )
 
 approx = pytest.approx
@@ -140,3 +146,40 @@ def test_cold_starts_are_counted_once_in_the_month_not_scaled() -> None:
     assert run["lambda GB-seconds (x86_64)"] == approx(12)
     assert run["S3 PUT/LIST requests"] == approx(40)
     assert report.monthly_usage.s3_put == 0
+
+
+def test_snapstart_caching_and_restores_worked_by_hand() -> None:
+    # Prices: caching $0.0000015046 per GB-s, at least 3 hours per published version; restore
+    # $0.0001397998 per GB restored (https://aws.amazon.com/lambda/pricing/).
+    # A 512 MB version kept 10 minutes is billed 3 hours: 0.5 GB x 10,800 s = 5,400 GB-s
+    assert snapstart_cache_gb_seconds(512, 600) == approx(5400)
+    # kept 4 hours at 2,048 MB: 2 GB x 14,400 s = 28,800 GB-s
+    assert snapstart_cache_gb_seconds(2048, 4 * 3600) == approx(28_800)
+    # 5,400 GB-s x $0.0000015046 = $0.00812484; 1,000 restores of 0.5 GB = 500 GB x
+    # $0.0001397998 = $0.0698999; together $0.07802474
+    assert snapstart_cost(cache_gb_s=5400) == approx(0.00812484)
+    assert snapstart_cost(restore_gb=500) == approx(0.0698999)
+    usage = Usage(snapstart_cache_gb_seconds=5400, snapstart_restore_gb=500)
+    # no free tier covers SnapStart: the same with and without it
+    for free_tier in (FREE_TIER, NO_FREE_TIER):
+        items = {item.name: item for item in bill(usage, "x86_64", free_tier).items}
+        assert items[SNAPSTART_CACHE_ITEM].cost_usd == approx(0.00812484)
+        assert items[SNAPSTART_RESTORE_ITEM].cost_usd == approx(0.0698999)
+        assert items[SNAPSTART_RESTORE_ITEM].free == 0
+        assert bill(usage, "x86_64", free_tier).total_usd == approx(0.07802474)
+
+
+def test_a_bill_without_snapstart_lists_no_snapstart_line() -> None:
+    names = {item.name for item in bill(Usage(lambda_requests=10)).items}
+    assert SNAPSTART_CACHE_ITEM not in names and SNAPSTART_RESTORE_ITEM not in names
+
+
+def test_snapstart_cache_scales_to_the_month_and_restores_do_not() -> None:
+    # 60 s window: one 512 MB version cached (30 GB-s), 4 restores (2 GB) as cold usage.
+    # month: 30 x 43,800 windows = 1,314,000 GB-s (0.5 GB x 730 h); restores stay 2 GB.
+    report = cost_report(Usage(snapstart_cache_gb_seconds=30), 60,
+                         cold=Usage(snapstart_restore_gb=2))
+    assert report.monthly_usage.snapstart_cache_gb_seconds == approx(0.5 * SECONDS_PER_MONTH)
+    assert report.monthly_usage.snapstart_restore_gb == approx(2)
+    # $1.977 for the month's cache (1,314,000 x $0.0000015046) + $0.0002795996 of restores
+    assert report.projected_monthly_usd == approx(1.9770444 + 0.0002795996)
