@@ -87,7 +87,7 @@ class InvokeRecord:
 
     @property
     def cold(self) -> bool:
-        return self.report.init_duration_ms is not None
+        return self.report.cold
 
 
 def error_payload(error_type: str, message: str, request_id: str | None = None) -> bytes:

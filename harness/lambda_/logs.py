@@ -58,7 +58,8 @@ class Report:
 
     @property
     def cold(self) -> bool:
-        return self.init_duration_ms is not None
+        """A new environment's first invocation: an init ran, or (SnapStart) a restore."""
+        return self.init_duration_ms is not None or self.restore_duration_ms is not None
 
 
 def billed_duration_ms(duration_ms: float, init_duration_ms: float | None = None) -> int:

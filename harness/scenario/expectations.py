@@ -171,8 +171,11 @@ def _report(expected: Mapping[str, Any], report: Report | None) -> list[str]:
     failures = []
     if "cold" in expected and expected["cold"] != report.cold:
         want = "a cold start" if expected["cold"] else "a warm start"
-        got = (f"cold (Init Duration {report.init_duration_ms:.1f} ms)" if report.cold
-               else "warm")
+        got = "warm"
+        if report.init_duration_ms is not None:
+            got = f"cold (Init Duration {report.init_duration_ms:.1f} ms)"
+        elif report.restore_duration_ms is not None:
+            got = f"cold (Restore Duration {report.restore_duration_ms:.1f} ms)"
         failures.append(f"report: expected {want}, got {got}")
     for name in _REPORT_FIELDS:
         if name in expected:

@@ -250,7 +250,7 @@ def test_an_external_endpoint_has_no_harness_side_figures(tmp_path: Path,
         refused = run_load([str(templated), "--endpoint-url", up.url], load_env,
                            tmp_path / "refused")
     assert refused.returncode == 2
-    assert f"runs real cold starts: start it with `harness up --cold-starts template`" \
+    assert "runs real cold starts: start it with `harness up --cold-starts template`" \
         in refused.stderr
     assert [n["NewStateValue"] for n in notices] == ["ALARM"]
     assert notices[0]["Trigger"]["MetricName"] == "ProjectedMonthlyCharges"
