@@ -43,9 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3  # noqa: E402
 import numpy as np  # noqa: E402
+import psutil  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from bench.measure import cpu_spent, memory_mb, tree_cpu  # noqa: E402
+from bench.measure import busy_share, cpu_spent, memory_mb, tree_cpu  # noqa: E402
 from harness.config import EmulatorConfig, LambdaConfig  # noqa: E402
 from harness.deploy import StackSpec, Target, default_build_dir, deploy  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
@@ -90,7 +91,10 @@ class Row:
     uss_mb: float
     pss_mb: float
     publish_cpu_s: float | None
-    load_avg: float
+    init_s: float
+    """The longest Init (real, template) or Restore Duration (snapstart) the REPORTs show."""
+    busy: float
+    """Share of the machine's cores busy during the burst (other users' work included)."""
     vs_single: float | None = None
     """The slowest answer over this mode's single cold start."""
     vs_real_single: float | None = None
@@ -102,6 +106,8 @@ class Call:
     ended: float
     ok: bool
     cold: bool
+    init_s: float = 0.0
+    """Its REPORT's Init or Restore Duration."""
 
 
 def _setup(emulator: Emulator, package: Package, timeout_s: int) -> Setup:
@@ -157,10 +163,9 @@ def _invoke(client: Any, name: str, qualifier: str | None, payload: bytes,
         return
     ended = time.perf_counter()
     reports = [r for r in map(parse_report_line, tail.splitlines()) if r is not None]
-    cold = bool(reports) and (reports[-1].init_duration_ms is not None
-                              or reports[-1].restore_duration_ms is not None)
+    init_ms = (reports[-1].init_duration_ms or reports[-1].restore_duration_ms) if reports else None
     ok = "FunctionError" not in response and body.get("statusCode") == 200
-    calls.append(Call(started, ended, ok, cold))
+    calls.append(Call(started, ended, ok, init_ms is not None, (init_ms or 0.0) / 1000))
 
 
 def _fire(clients: list[Any], name: str, qualifier: str | None, payload: bytes) -> list[Call]:
@@ -205,12 +210,11 @@ def _burst(emulator: Emulator, setup: Setup, mode: str, n: int,
     clients = [session.client("lambda", endpoint_url=emulator.url, config=CLIENT)
                for _ in range(n)]
     name = f"bench-burst-{n}"
-    load_avg = os.getloadavg()[0]
     before = tree_cpu()
     qualifier = _new_function(lam, setup, name, snapstart=mode == "snapstart")
-    published = tree_cpu()
+    published, machine = tree_cpu(), psutil.cpu_times()
     calls = _fire(clients, name, qualifier, setup.payload)
-    after = tree_cpu()
+    after, busy = tree_cpu(), busy_share(machine, psutil.cpu_times())
     env_ids = {env_id for function, env_id in seen if function == name}
     uss, pss = _env_memory(emulator, env_ids)
     latencies = [c.ended - c.started for c in calls]
@@ -219,7 +223,7 @@ def _burst(emulator: Emulator, setup: Setup, mode: str, n: int,
                wall_s=max(c.ended for c in calls) - min(c.started for c in calls),
                p50_s=statistics.median(latencies), p99_s=_pct(latencies, 99),
                max_s=max(latencies), cpu_s_per_env=cpu_spent(published, after) / n,
-               uss_mb=uss, pss_mb=pss, load_avg=load_avg,
+               uss_mb=uss, pss_mb=pss, init_s=max(c.init_s for c in calls), busy=busy,
                publish_cpu_s=cpu_spent(before, published) if qualifier else None)
 
 
@@ -278,10 +282,11 @@ def _with_ratios(rows: list[Row]) -> list[Row]:
 COLUMNS = (("mode", "mode", "{}"), ("N", "n", "{}"), ("envs", "envs", "{}"),
            ("cold", "cold", "{}"), ("errors", "errors", "{}"), ("wall s", "wall_s", "{:.2f}"),
            ("p50 s", "p50_s", "{:.2f}"), ("p99 s", "p99_s", "{:.2f}"),
-           ("max s", "max_s", "{:.2f}"), ("max/1 mode", "vs_single", "{:.2f}"),
+           ("max s", "max_s", "{:.2f}"), ("init s", "init_s", "{:.2f}"),
+           ("max/1 mode", "vs_single", "{:.2f}"),
            ("max/1 real", "vs_real_single", "{:.2f}"), ("CPU s/env", "cpu_s_per_env", "{:.3f}"),
            ("USS MB", "uss_mb", "{:.1f}"), ("PSS MB", "pss_mb", "{:.1f}"),
-           ("publish CPU s", "publish_cpu_s", "{:.2f}"), ("load", "load_avg", "{:.1f}"))
+           ("publish CPU s", "publish_cpu_s", "{:.2f}"), ("busy", "busy", "{:.0%}"))
 
 
 def table(rows: list[Row]) -> str:

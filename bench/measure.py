@@ -3,6 +3,8 @@
     cpu_ns(pid)          one process's time on CPU, every live thread, to the ns (schedstat)
     tree_cpu()           a snapshot of this process's and all its descendants' CPU seconds
     cpu_spent(a, b)      CPU seconds spent between two snapshots, new processes in full
+    busy_share(a, b)     the share of all the machine's cores busy between two
+                         ``psutil.cpu_times()`` (every process, other users' included)
     memory_mb(pid)       a process's USS (pages only it has) and PSS (shared pages split
                          among their sharers), in MB
 """
@@ -58,3 +60,10 @@ def memory_mb(pid: int) -> tuple[float, float]:
     """USS and PSS of ``pid`` in MB."""
     memory = psutil.Process(pid).memory_full_info()
     return memory.uss / 2**20, memory.pss / 2**20
+
+
+def busy_share(before: Any, after: Any) -> float:
+    """The share of all cores busy between two ``psutil.cpu_times()`` readings."""
+    idle = (after.idle + after.iowait) - (before.idle + before.iowait)
+    total = sum(after) - sum(before)
+    return 1.0 - idle / total if total > 0 else 0.0

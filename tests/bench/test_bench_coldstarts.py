@@ -35,10 +35,11 @@ def test_template_bursts_print_numeric_rows(tmp_path: Path) -> None:
     for row in rows:
         n, envs, cold, errors = map(int, row[1:5])
         assert (envs, cold, errors) == (n, n, 0)  # N first requests: N new environments
-        # wall, p50, p99, max, max/1 mode, then CPU/env, USS, PSS: numbers, all positive
-        figures = [float(cell) for cell in row[5:10] + row[11:14]]
+        # wall, p50, p99, max, init, max/1 mode, then CPU/env, USS, PSS: numbers, all positive
+        figures = [float(cell) for cell in row[5:11] + row[12:15]]
         assert all(value > 0 for value in figures), row
-        assert row[10] == "-" and row[14] == "-"  # no real mode ran, no SnapStart publish
+        assert row[11] == "-" and row[15] == "-"  # no real mode ran, no SnapStart publish
+        assert row[16].endswith("%")  # the machine's busy share during the burst
     assert "NOT MEASURED" in done.stdout  # no burst of 16: the check is not claimed
     assert "sam local" in done.stdout and "FACTS.md" in done.stdout
 
