@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.measure import cpu_ns, memory_mb  # noqa: E402
 from harness.lambda_.environment import ExecutionEnvironment  # noqa: E402
 from harness.lambda_.launcher import ProcessLauncher  # noqa: E402
 from harness.lambda_.spec import FunctionSpec, unpack_code  # noqa: E402
@@ -34,20 +33,8 @@ from harness.lambda_.template import RuntimeTemplate  # noqa: E402
 from harness.package import build_package  # noqa: E402
 
 
-def _cpu_ns(pid: int) -> int:
-    """Time on CPU of every thread of ``pid`` so far, in ns (0 once it is gone)."""
-    total = 0
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
-                total += int(stat.read().split()[0])
-    except OSError:
-        pass
-    return total
-
-
 def _self_cpu_ns() -> int:
-    return _cpu_ns(os.getpid())
+    return cpu_ns(os.getpid())
 
 
 Row = tuple[float, float, float, float, float]
@@ -66,9 +53,9 @@ def _measure(env: ExecutionEnvironment) -> Row:
         raise SystemExit(f"the environment failed: {error.error_type} {error.payload!r}")
     runtime = env._runtime  # noqa: SLF001 - a benchmark looks inside
     pids = [runtime.pid, runtime.supervisor_pid]  # type: ignore[union-attr]
-    env_ms = sum(_cpu_ns(pid) for pid in pids if pid) / 1e6
-    memory = psutil.Process(runtime.pid).memory_full_info()  # type: ignore[union-attr]
-    return wall_ms, env_ms, harness_ms, memory.uss / 2**20, memory.pss / 2**20
+    env_ms = sum(cpu_ns(pid) for pid in pids if pid) / 1e6
+    uss, pss = memory_mb(runtime.pid)  # type: ignore[union-attr, arg-type]
+    return wall_ms, env_ms, harness_ms, uss, pss
 
 
 def _spec(code_dir: Path) -> FunctionSpec:

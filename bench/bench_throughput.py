@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 
+from bench.measure import busy_share  # noqa: E402
 from harness.config import EmulatorConfig  # noqa: E402
 from harness.deploy import StackSpec, Target, deploy  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
@@ -131,12 +132,6 @@ def _runtime_cpu(generator_pid: int | None) -> float:
     return total
 
 
-def _busy(before: Any, after: Any) -> float:
-    idle = (after.idle + after.iowait) - (before.idle + before.iowait)
-    total = sum(after) - sum(before)
-    return 1.0 - idle / total if total > 0 else 0.0
-
-
 def run_loadgen(target: Target_, envs: int, warmup: float, duration: float,
                 workdir: Path) -> tuple[dict[str, Any], dict[str, float]]:
     body = workdir / f"{target.name}.json"
@@ -162,7 +157,7 @@ def _usage_end(start: dict[str, Any], generator_pid: int | None,
                duration: float) -> dict[str, float]:
     return {"emulator": (_cpu(psutil.Process()) - start["emulator"]) / duration,
             "runtimes": (_runtime_cpu(generator_pid) - start["runtimes"]) / duration,
-            "machine": _busy(start["machine"], psutil.cpu_times())}
+            "machine": busy_share(start["machine"], psutil.cpu_times())}
 
 
 def run_locust(target: Target_, envs: int, warmup: float, duration: float,
