@@ -4,6 +4,7 @@ listening port behind."""
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -48,6 +49,8 @@ def harness_config(tmp_path_factory: pytest.TempPathFactory) -> EmulatorConfig:
     that do make an emulator of their own (tests/emulator/support.py ``own_emulator``)."""
     config = EmulatorConfig.from_env().with_overrides(
         port=0, host="127.0.0.1", state_dir=tmp_path_factory.mktemp("harness-state"))
+    if "HARNESS_COLD_STARTS" in os.environ:  # asked for: e.g. the whole suite in real mode
+        return config
     return config.with_overrides(lambda_=replace(config.lambda_, cold_starts="template",
                                                  hold_init=False))
 

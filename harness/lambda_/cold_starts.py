@@ -50,19 +50,43 @@ class TemplateLauncher:
         self._real_reason = ""
         """Why cold starts run for real after all (the init left threads running)."""
         self._closed = False
+        self._live = 0
+        """Environments forked from the template and not yet exited."""
 
     def launch(self, spec: FunctionSpec, runtime_api: str, env_id: str,
                on_exit: Callable[[int], None]) -> RuntimeHandle:
         template = self._template_for(time.perf_counter())
         if template is None:  # forking would lose the init's threads: a real cold start
             return self._launcher.launch(spec, runtime_api, env_id, on_exit)
-        process = template.fork(spec, runtime_api, env_id, on_exit, preamble=self._init_output)
+
+        def exited(code: int) -> None:
+            with self._lock:
+                self._live -= 1
+            on_exit(code)
+
+        try:
+            process = template.fork(spec, runtime_api, env_id, exited,
+                                    preamble=self._init_output)
+        except BaseException:
+            with self._lock:
+                self._live -= 1
+            raise
         process.template_init_ms = template.init_duration_ms
         process.hold_init = self._hold_init
         return process
 
+    def release_if_unused(self) -> None:
+        """End the template if no environment forked from it is alive (the keep-alive has
+        stopped them all); the next cold start makes a new one."""
+        with self._lock:
+            if self._live or self._template is None:
+                return
+            template, self._template = self._template, None
+        template.close()
+
     def _template_for(self, asked: float) -> RuntimeTemplate | None:
-        """The version's template, made by the first cold start that needs it. Cold starts
+        """The version's template, made by the first cold start that needs it, and counted
+        as forking (the caller forks from it, or uncounts it). Cold starts
         that waited for a make that failed share its failure (each would have failed alike);
         a later one tries again, as Lambda runs a failed init again in a new environment."""
         with self._lock:
@@ -70,7 +94,7 @@ class TemplateLauncher:
                 raise TemplateError(RuntimeError_("Runtime.ExitError", error_payload(
                     "Runtime.ExitError", "the function's environments are being stopped")), "")
             if self._template is not None or self._real_reason:
-                return self._template
+                return self._counted(self._template)
             if self._failure is not None and self._failed_at >= asked:
                 raise self._failure
             template = RuntimeTemplate(self._spec, self._launcher, self._new_id(), mode=ON_DEMAND)
@@ -89,7 +113,13 @@ class TemplateLauncher:
                           [*output.splitlines(), self._real_reason])
                 return None
             self._template, self._init_output = template, output
-            return template
+            return self._counted(template)
+
+    def _counted(self, template: RuntimeTemplate | None) -> RuntimeTemplate | None:
+        """``template``, counted as about to fork (under the lock: so it is not let go)."""
+        if template is not None:
+            self._live += 1
+        return template
 
     @property
     def real_reason(self) -> str:

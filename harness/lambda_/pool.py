@@ -27,12 +27,16 @@ class FunctionPool:
     """Hands out environments: the warmest idle one, else a new (cold) one."""
 
     def __init__(self, spec: FunctionSpec, factory: EnvFactory, keep_alive_s: float,
-                 on_drained: Callable[[], None] | None = None) -> None:
+                 on_drained: Callable[[], None] | None = None,
+                 on_idle: Callable[[], None] | None = None) -> None:
         self.spec = spec
         self._factory = factory
         self._on_drained = on_drained
         """Called once, when the pool is retired or closed and its last environment stopped
         (a template's end: its forks must not outlive it, nor it them)."""
+        self._on_idle = on_idle
+        """Called when the keep-alive has stopped the pool's last environment (a template is
+        let go then, as its environments are)."""
         self._keep_alive_s = keep_alive_s
         self._lock = threading.Lock()
         self._idle: list[ExecutionEnvironment] = []
@@ -102,6 +106,10 @@ class FunctionPool:
                 self._all.discard(env)
         for env in stale:
             env.stop()
+        with self._lock:
+            idle = bool(stale) and not self._all and not self._retired
+        if idle and self._on_idle is not None:
+            self._on_idle()
         return len(stale)
 
     def retire(self) -> None:

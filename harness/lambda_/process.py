@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import select
 import selectors
@@ -10,9 +11,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from harness.lambda_ import supervisor
 from harness.lambda_.output import BoundedOutput
+
+if TYPE_CHECKING:
+    from _typeshed import FileDescriptorLike
 
 _READ_CHUNK = 65536
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, Linux
@@ -25,6 +30,15 @@ _PEAK_FRESH_S = 0.002  # a peak read this recently stands for the REPORT line
 # by a machine that has stalled, and then the harness gives up waiting instead of hanging.
 _REPORT_WAIT_S = 30.0
 _STOP_WAIT_S = 10.0
+
+
+def readable(source: FileDescriptorLike, timeout: float | None) -> bool:
+    """Whether ``source`` (a descriptor, or anything with ``fileno()``) has something to read
+    within ``timeout`` seconds. poll(), not select(): the emulator may hold more than 1,024
+    descriptors (select's FD_SETSIZE) with hundreds of environments alive."""
+    poller = select.poll()
+    poller.register(source, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000))))
 
 
 def _read_peak_rss_kib(pid: int) -> int:
@@ -157,7 +171,7 @@ class RuntimeProcess:
         deadline = time.monotonic() + _REPORT_WAIT_S
         while self._runtime_pid is None and self._exit_code is None:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self._status_fd], [], [], remaining)[0]:
+            if remaining <= 0 or not readable(self._status_fd, remaining):
                 return
             if not self._read_status():
                 return

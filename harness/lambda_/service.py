@@ -288,8 +288,10 @@ class LambdaService:
             if pool is not None and pool.spec == spec:
                 return pool
             old = pool
-            factory, on_drained = self._factory_for(spec)
-            pool = FunctionPool(spec, factory, self._config.lambda_.keep_alive_s, on_drained)
+            factory, launcher = self._factory_for(spec)
+            pool = FunctionPool(spec, factory, self._config.lambda_.keep_alive_s,
+                                on_drained=launcher.close if launcher else None,
+                                on_idle=launcher.release_if_unused if launcher else None)
             self._pools[key] = pool
         if old is not None:
             self._housekeeping.submit(old.retire)
@@ -301,9 +303,9 @@ class LambdaService:
         # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
         return max(self._config.lambda_.init_timeout_s, spec.timeout_s)
 
-    def _factory_for(self, spec: FunctionSpec) -> tuple[EnvFactory, Callable[[], None] | None]:
-        """How the pool of ``spec`` makes environments, and what ends with the pool: in
-        template mode, a template's launcher (``harness.lambda_.cold_starts``)."""
+    def _factory_for(self, spec: FunctionSpec) -> tuple[EnvFactory, TemplateLauncher | None]:
+        """How the pool of ``spec`` makes environments, and in template mode the launcher
+        whose template lives with the pool (``harness.lambda_.cold_starts``)."""
         process = getattr(self._launcher, "process_launcher", None)
         if (self._config.lambda_.cold_starts != "template" or spec.snap_start
                 or process is None or self._launcher.uses_container(spec)):  # type: ignore[attr-defined]
@@ -311,7 +313,7 @@ class LambdaService:
         launcher = TemplateLauncher(spec, process, init_timeout_s=self._init_timeout(spec),
                                     hold_init=self._config.lambda_.hold_init,
                                     new_id=new_env_id, log=self._log_init)
-        return partial(self._new_env, launcher=launcher), launcher.close
+        return partial(self._new_env, launcher=launcher), launcher
 
     def _new_env(self, spec: FunctionSpec, env_id: str,
                  launcher: Launcher | None = None) -> ExecutionEnvironment:

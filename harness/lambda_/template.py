@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import signal
 import socket
@@ -31,7 +30,7 @@ from harness.lambda_.environment import InitFailed, RuntimeHandle, error_payload
 from harness.lambda_.invocation import Invocation, RuntimeError_
 from harness.lambda_.launcher import ProcessLauncher
 from harness.lambda_.peers import connection_from
-from harness.lambda_.process import RuntimeProcess
+from harness.lambda_.process import RuntimeProcess, readable
 from harness.lambda_.runtime_api import RuntimeApiServer
 from harness.lambda_.spec import FunctionSpec
 
@@ -60,7 +59,7 @@ class _ForkedSupervisor:
 
     def wait(self, timeout: float | None = None) -> int:
         if self._pidfd is not None:
-            if not select.select([self._pidfd], [], [], timeout)[0]:
+            if not readable(self._pidfd, timeout):
                 raise subprocess.TimeoutExpired(str(self.pid), timeout or 0.0)
             os.close(self._pidfd)
             self._pidfd = None
@@ -217,7 +216,7 @@ class RuntimeTemplate:
             remaining = min(0.05, deadline - time.monotonic())
             if remaining <= 0:
                 return None
-            if select.select([self._control], [], [], remaining)[0]:
+            if readable(self._control, remaining):
                 message = self._control.recv(256).decode()
                 # Over MemorySize at its end, the init fails as a real one would.
                 over = self._runtime is not None and self._runtime.check_memory()
@@ -253,7 +252,7 @@ class RuntimeTemplate:
                 raise TemplateError(RuntimeError_("Runtime.ExitError", error_payload(
                     "Runtime.ExitError", "the version's template is stopped")), "")
             socket.send_fds(control, [json.dumps({"env": dict(env)}).encode()], list(fds))
-            if not select.select([control], [], [], _REPLY_WAIT_S)[0]:
+            if not readable(control, _REPLY_WAIT_S):
                 raise TemplateError(RuntimeError_("Runtime.ExitError", error_payload(
                     "Runtime.ExitError", "the version's template did not fork")), "")
             reply = control.recv(64)

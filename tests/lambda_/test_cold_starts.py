@@ -181,3 +181,19 @@ def test_the_mode_is_read_from_the_environment_and_checked() -> None:
     assert EmulatorConfig.from_env({}).lambda_.cold_starts == "real"
     with pytest.raises(UsageError, match="HARNESS_COLD_STARTS"):
         EmulatorConfig.from_env({"HARNESS_COLD_STARTS": "warm"})
+
+
+def test_the_keep_alive_lets_the_template_go_with_its_last_environment(tmp_path: Path) -> None:
+    config = LambdaConfig(cold_starts="template", keep_alive_s=0.3)
+    with own_emulator(tmp_path, lambda_=config) as emu:
+        name, init_log = _function(emu, tmp_path)
+        before = {p.pid for p in psutil.Process().children(recursive=True)}
+        first = _invoke(emu, name)[0]
+        made = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+        assert first["pid"] in {p.pid for p in made}  # the fork, and the template above it
+        _gone, alive = psutil.wait_procs(made, timeout=30)  # reaped after 0.3 s idle
+        assert alive == []
+        assert emu.emulator.lambdas.environments() == 0
+        second = _invoke(emu, name)[0]  # a new template: the init runs again
+        assert second["pid"] != first["pid"]
+        assert len(init_log.read_text().splitlines()) == 2
