@@ -21,6 +21,7 @@
                         errors and policy conditions; the lookups the URLs' data plane makes
     events_rules.py     EventBridge: PutEvents and rule deliveries to the harness, AWS's checks at
                         PutRule/PutTargets, rule changes told to the schedules; rules read as views
+    moto_dispatch.py    moto's server dispatch without a directory listing per request
     moto_invoke.py      moto's one invoke path (LambdaFunction.invoke) into the triggers room
     cloudwatch_metrics.py  the harness's metrics as a provider moto's CloudWatch reads
     cloudwatch_alarms.py   alarms as the evaluation reads and updates them; DescribeAlarmHistory
