@@ -1,12 +1,13 @@
-"""SQS SendMessage, ReceiveMessage and DeleteMessage against queue depth, through the embedded
-emulator's HTTP endpoint with boto3, with the queue index (harness.aws_state.sqs_index) and
-with moto's own path (the index uninstalled in-process: moto's list, scans and receipt handles,
-the baseline from the same run).
+"""SQS SendMessage, ReceiveMessage and DeleteMessage against queue depth, through HTTP with
+boto3 to an emulator in its own process (as ``harness up`` runs), with the queue index
+(harness.aws_state.sqs_index) and with moto's own path (the index uninstalled in that process:
+moto's list, scans and receipt handles; the baseline from the same run).
 
 Each queue is filled to its depth in-process (moto's own path would take minutes to fill 10,000
-messages: every send reads the queue's counts, three scans), then each call of a round, send one,
-receive one (MaxNumberOfMessages 1), delete it, is timed, so the depth stays the same. moto's
-path gets fewer rounds at the largest depth (``--baseline-calls``): its calls take 100 ms there.
+messages: every send reads the queue's counts, three scans). Then each call of a round is timed:
+send one, receive one (MaxNumberOfMessages 1), delete it, and GetQueueUrl (the floor: an SQS
+call on the same HTTP path that touches no message); the depth stays the same. moto's path gets
+fewer rounds from a depth of 1,000 (``--baseline-calls``): its calls take up to a second there.
 
     python bench/bench_sqs_depth.py [--calls 200] [--baseline-calls 40] [--depths 10,1000,10000]
 """
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,7 +31,8 @@ from harness.config import EmulatorConfig  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-OPS = ("send", "receive", "delete")
+OPS = ("send", "receive", "delete", "floor")
+"""``floor``: GetQueueUrl, an SQS call on the same HTTP path that touches no message."""
 WARMUP = 5
 
 
@@ -49,13 +53,64 @@ def _fill(name: str, depth: int) -> None:
         backend.send_message(name, f"filler {i:06d}")
 
 
+def serve() -> None:
+    """The emulator's process: prints its URL, then obeys ``fill NAME DEPTH``, ``index on`` and
+    ``index off`` lines on stdin (answering ``ok``) until stdin closes."""
+    config = EmulatorConfig().with_overrides(port=0, state_dir=Path(tempfile.mkdtemp(
+        prefix="bench-sqs-depth-")))
+    with Emulator(config) as emu:
+        print(emu.url, flush=True)
+        for line in sys.stdin:
+            words = line.split()
+            if words[:1] == ["fill"]:
+                _fill(words[1], int(words[2]))
+            elif words == ["index", "on"]:
+                sqs_index.install()
+            elif words == ["index", "off"]:
+                sqs_index.uninstall()
+            print("ok", flush=True)
+
+
+class Server:
+    """``serve()`` in a child process; ``command(line)`` waits for its ``ok``."""
+
+    def __enter__(self) -> Server:
+        self._process = subprocess.Popen([sys.executable, __file__, "--serve"], text=True,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self._process.stdout is not None
+        self.url = self._process.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            self.__exit__(None, None, None)
+            raise RuntimeError(f"the emulator process did not start: {self.url!r}")
+        return self
+
+    def command(self, line: str) -> None:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+        answer = self._process.stdout.readline().strip()
+        if answer != "ok":
+            raise RuntimeError(f"the emulator process answered {answer!r} to {line!r}")
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, int(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def rounds(sqs: Any, url: str, calls: int) -> dict[str, list[float]]:
-    """Send one, receive one, delete it, ``calls`` times (after a warm-up): ms per call."""
+def rounds(sqs: Any, url: str, name: str, calls: int) -> dict[str, list[float]]:
+    """Send one, receive one, delete it, GetQueueUrl, ``calls`` times (after a warm-up): ms
+    per call."""
     took: dict[str, list[float]] = {op: [] for op in OPS}
     for i in range(WARMUP + calls):
         t0 = time.perf_counter()
@@ -65,38 +120,26 @@ def rounds(sqs: Any, url: str, calls: int) -> dict[str, list[float]]:
         t2 = time.perf_counter()
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         t3 = time.perf_counter()
-        if i >= WARMUP:
-            for op, ms in zip(OPS, ((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)):
-                took[op].append(ms)
-    return took
-
-
-def floor(sqs: Any, calls: int) -> list[float]:
-    """GetQueueUrl, ms per call: an SQS call that touches no message (the HTTP floor)."""
-    name = f"bench-depth-floor-{os.getpid()}"
-    sqs.create_queue(QueueName=name)
-    took = []
-    for i in range(WARMUP + calls):
-        t0 = time.perf_counter()
         sqs.get_queue_url(QueueName=name)
+        t4 = time.perf_counter()
         if i >= WARMUP:
-            took.append((time.perf_counter() - t0) * 1000)
-    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+            for op, (a, b) in zip(OPS, ((t0, t1), (t1, t2), (t2, t3), (t3, t4))):
+                took[op].append((b - a) * 1000)
     return took
 
 
-def measure(sqs: Any, depth: int, indexed: bool, calls: int) -> dict[str, list[float]]:
+def measure(server: Server, sqs: Any, depth: int, indexed: bool,
+            calls: int) -> dict[str, list[float]]:
     """One queue of ``depth`` messages, on the index or (``indexed`` False) on moto's path."""
-    sqs_index.install()
     name = f"bench-depth-{'index' if indexed else 'moto'}-{depth}-{os.getpid()}"
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    _fill(name, depth)
+    server.command(f"fill {name} {depth}")
     if not indexed:
-        sqs_index.uninstall()
+        server.command("index off")
     try:
-        return rounds(sqs, url, calls)
+        return rounds(sqs, url, name, calls)
     finally:
-        sqs_index.install()
+        server.command("index on")
         sqs.delete_queue(QueueUrl=url)
 
 
@@ -112,19 +155,20 @@ def main() -> None:
     parser.add_argument("--baseline-calls", type=int, default=40,
                         help="timed rounds on moto's path at depths of 1,000 and more")
     parser.add_argument("--depths", default="10,1000,10000")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
     depths = [int(d) for d in args.depths.split(",")]
-    config = EmulatorConfig().with_overrides(port=0, state_dir=Path(tempfile.mkdtemp(
-        prefix="bench-sqs-depth-")))
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     results: dict[int, tuple[dict[str, list[float]], dict[str, list[float]]]] = {}
-    with Emulator(config) as emu:
-        sqs = _client(emu.url)
-        base = floor(sqs, args.calls)
+    with Server() as server:
+        sqs = _client(server.url)
         for depth in depths:
-            index = measure(sqs, depth, True, args.calls)
+            index = measure(server, sqs, depth, True, args.calls)
             baseline = args.calls if depth < 1000 else min(args.calls, args.baseline_calls)
-            moto = measure(sqs, depth, False, baseline)
+            moto = measure(server, sqs, depth, False, baseline)
             results[depth] = (index, moto)
             print(f"depth {depth:,}: done ({args.calls} rounds indexed, {baseline} on moto's "
                   f"path)", flush=True)
@@ -134,8 +178,7 @@ def main() -> None:
     for depth, (index, moto) in results.items():
         for op in OPS:
             print(_row(depth, op, index[op], moto[op]))
-    print(f"{'':>7} {'floor':<8} {_pct(base, 50):8.2f} {_pct(base, 99):8.2f}   "
-          "(GetQueueUrl: the same HTTP path, no message touched)")
+    print("(floor: GetQueueUrl in the same rounds, the same HTTP path with no message touched)")
     deepest = max(results)
     receive = _pct(results[deepest][0]["receive"], 50)
     print(f"\nReceiveMessage p50 at depth {deepest:,} with the index: {receive:.2f} ms "
