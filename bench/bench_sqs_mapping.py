@@ -7,8 +7,8 @@
   messages a second from its creation until the handler has seen the last, at concurrency 1
   (ReservedConcurrentExecutions 1 under MaximumConcurrency 2, the least the API takes), 2 and 5
   (ScalingConfig.MaximumConcurrency). The function is warmed first (as many environments as the
-  concurrency), so a figure is the mapping's, not cold starts'. moto's ReceiveMessage scans the
-  whole queue, so a long backlog slows every receive (see FACTS.md).
+  concurrency), so a figure is the mapping's, not cold starts'. A receive costs the same at
+  any backlog (harness.aws_state.sqs_index; bench_sqs_depth.py measures it against moto's scan).
 
     python bench/bench_sqs_mapping.py [--messages 1000] [--latency 300] [--rate 50]
 """

@@ -21,6 +21,7 @@
                         errors and policy conditions; the lookups the URLs' data plane makes
     events_rules.py     EventBridge: PutEvents and rule deliveries to the harness, AWS's checks at
                         PutRule/PutTargets, rule changes told to the schedules; rules read as views
+    moto_dispatch.py    moto's server dispatch without a directory listing per request
     moto_invoke.py      moto's one invoke path (LambdaFunction.invoke) into the triggers room
     cloudwatch_metrics.py  the harness's metrics as a provider moto's CloudWatch reads
     cloudwatch_alarms.py   alarms as the evaluation reads and updates them; DescribeAlarmHistory
@@ -28,6 +29,8 @@
     destinations.py     async records and dead letters into SQS, SNS, EventBridge and S3
     sqs_queues.py       queues as a poller reads them: long polls, batch deletes, the DLQ, and
                         the sender's X-Amzn-Trace-Id kept as the message's AWSTraceHeader
+    sqs_index.py        moto's queues on an index (sqs_message_index.py): every SQS call costs
+                        the same at 10,000 messages as at 10, SQS's semantics kept
     event_source_mappings.py  mappings checked and reported as AWS does, moto's per-send
                         invoke path never taken, the triggers room told of every change
     event_patterns.py   FilterCriteria / event patterns matched by moto's matcher

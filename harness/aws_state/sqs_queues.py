@@ -1,16 +1,16 @@
 """moto's SQS queues as an event source mapping reads them: long polls, batch deletes, the
 dead-letter queue, and the X-Ray trace header a sender's ``X-Amzn-Trace-Id`` leaves on a message.
 
-Everything here touches moto's private ``Queue`` and ``Message`` (moto 5.2): a poller never goes
-through HTTP, and never through moto's own per-send Lambda path (see ``event_source_mappings``).
-A receive holds the queue's condition while it scans, so two pollers of one queue never take the
-same message, and a send that lands between a scan and the wait still wakes the poller.
+Everything here touches moto's private ``Queue`` and ``Message`` (moto 5.2) through the queue
+index (``sqs_index``), which ``install`` puts in place: a poller never goes through HTTP, and
+never through moto's own per-send Lambda path (see ``event_source_mappings``). A receive holds
+the queue's condition while it takes messages, so two pollers of one queue never take the same
+message, and a send that lands between a look and the wait still wakes the poller.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +19,9 @@ from moto.core.utils import unix_time
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 from moto.sqs.responses import SQSResponse
 
+from harness.aws_state import sqs_index
+
 TRACE_ATTRIBUTE = "AWSTraceHeader"
-MAX_WAIT_SLICE_S = 0.5
-"""Longest a poller sleeps between scans: messages whose visibility timeout runs out wake no
-one, so a waiting poller looks again this often."""
 
 
 @dataclass(frozen=True)
@@ -111,33 +110,21 @@ def receive(arn: str, count: int, wait_s: float,
             stopped: Callable[[], bool] = lambda: False) -> list[QueueMessage]:
     """Up to ``count`` visible messages, waiting up to ``wait_s`` for the first one (a long
     poll). Each is hidden for the queue's visibility timeout and its receive count goes up;
-    moto moves a message past its redrive policy's maxReceiveCount to the dead-letter queue as
-    it scans. An empty list when nothing came, the queue is gone, or ``stopped()``."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        queue = _queue(arn)
-        if queue is None:
-            return []
-        backend = sqs_backends[queue.account_id][queue.region]
-        with queue._messages_lock:
-            timeout = int(queue.visibility_timeout)  # type: ignore[attr-defined]
-            got = backend.receive_message(queue.name, count, 0, timeout, ["All"])
-            if got:
-                return [_copy(m) for m in got]
-            left = deadline - time.monotonic()
-            if left <= 0 or stopped():
-                return []
-            queue._messages_lock.wait(min(left, MAX_WAIT_SLICE_S))
-        if stopped():
-            return []
+    a message past its redrive policy's maxReceiveCount moves to the dead-letter queue on the
+    way. An empty list when nothing came, the queue is gone, or ``stopped()``."""
+    queue = _queue(arn)
+    if queue is None:
+        return []
+    got = sqs_index.receive(
+        queue, count, wait_s, int(queue.visibility_timeout),  # type: ignore[attr-defined]
+        ["All"], stopped=lambda: stopped() or _queue(arn) is not queue)
+    return [_copy(m) for m in got]
 
 
 def has_visible(arn: str) -> bool:
     """Whether a message is waiting (a backlog: more pollers would help)."""
     queue = _queue(arn)
-    if queue is None:
-        return False
-    return any(m.visible and not m.delayed for m in list(queue._messages))
+    return queue is not None and sqs_index.ready_count(queue) > 0
 
 
 def wake(arn: str) -> None:
@@ -148,33 +135,11 @@ def wake(arn: str) -> None:
             queue._messages_lock.notify_all()
 
 
-def _take(queue: Queue, receipt_handles: Iterable[str]) -> list[Message]:
-    """Remove the messages that hold one of ``receipt_handles`` from ``queue``, in one pass
-    (moto's own delete scans the whole queue once per handle)."""
-    wanted = set(receipt_handles)
-    taken: list[Message] = []
-    kept: list[Message] = []
-    for message in queue._messages:
-        (taken if message.receipt_handle in wanted else kept).append(message)
-    queue._messages = kept
-    for message in taken:
-        queue.pending_messages.discard(message)
-    return taken
-
-
 def delete(arn: str, receipt_handles: Iterable[str]) -> int:
     """Delete the messages received with ``receipt_handles``; how many were still there (the
     function may have deleted some itself)."""
     queue = _queue(arn)
-    if queue is None:
-        return 0
-    with queue._messages_lock:
-        taken = _take(queue, receipt_handles)
-        for message in taken:
-            # As moto's DeleteMessage: deleting again with an old handle is not an error.
-            queue.deleted_messages.update(h for h in message.all_receipt_handles if h)
-        queue._messages_lock.notify_all()  # a FIFO group may be free again
-    return len(taken)
+    return len(sqs_index.take(queue, receipt_handles)) if queue is not None else 0
 
 
 def to_dead_letter_queue(arn: str, receipt_handles: Iterable[str]) -> int:
@@ -184,29 +149,20 @@ def to_dead_letter_queue(arn: str, receipt_handles: Iterable[str]) -> int:
     if queue is None:
         return 0
     dlq = queue.dead_letter_queue
-    with queue._messages_lock:
-        taken = _take(queue, receipt_handles)
-        queue._messages_lock.notify_all()
+    taken = sqs_index.take(queue, receipt_handles)
     if dlq is None:
         return 0
     for message in taken:
         message.visible_at = 0.0
-        dlq.add_message(message)
+    sqs_index.redrive(dlq, taken)
     return len(taken)
 
 
 def release(arn: str, receipt_handles: Iterable[str]) -> None:
     """Make in-flight messages visible again now (a batch that could not be sent)."""
     queue = _queue(arn)
-    if queue is None:
-        return
-    wanted = set(receipt_handles)
-    with queue._messages_lock:
-        for message in queue._messages:
-            if message.receipt_handle in wanted:
-                message.visible_at = 0.0
-                queue.pending_messages.discard(message)
-        queue._messages_lock.notify_all()
+    if queue is not None:
+        sqs_index.release(queue, receipt_handles)
 
 
 # -- the trace header a sender's SDK sends, kept on the message --------------------------------
@@ -248,9 +204,11 @@ def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bo
 
 
 def install() -> None:
-    """Keep the sender's ``X-Amzn-Trace-Id`` as the message's ``AWSTraceHeader``, and make
-    moto's per-message retention check cheap (idempotent, process-wide, as moto's state is)."""
+    """Index every queue's messages (``sqs_index``), keep the sender's ``X-Amzn-Trace-Id`` as
+    the message's ``AWSTraceHeader``, and make moto's per-message retention check cheap
+    (idempotent, process-wide, as moto's state is)."""
     global _installed
+    sqs_index.install()
     with _install_lock:
         if _installed:
             return

@@ -6,12 +6,18 @@ import json
 import threading
 import time
 
+import pytest
 from moto.sqs.models import sqs_backends
 
 from harness.aws_state import sqs_queues
 from tests.triggers.sqs_support import unique
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def _installed() -> None:
+    sqs_queues.install()  # as the triggers room does: the queue index and the trace header
 
 
 def _backend():  # type: ignore[no-untyped-def]
