@@ -8,6 +8,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from moto.sqs.models import Message, sqs_backends
 
 from harness.aws_state import sqs_index
 from harness.aws_state.sqs_message_index import COMPACT_SLACK, QueueIndex
+from tests.aws_state.threads import run_together
 from tests.triggers.sqs_support import unique
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -111,7 +113,6 @@ def test_fifo_groups_under_many_threads_are_served_once_each_and_in_order(backen
     total = senders * per_sender
     received: dict[str, list[int]] = defaultdict(list)
     lock = threading.Lock()
-    errors: list[BaseException] = []
     deadline = time.monotonic() + 120  # generous: a shared 2-core machine; a pass takes ~1 s
 
     def send(n: int) -> None:
@@ -131,19 +132,8 @@ def test_fifo_groups_under_many_threads_are_served_once_each_and_in_order(backen
             for message in got:
                 backend.delete_message(name, message.receipt_handle)
 
-    def guarded(target: Any, *args: Any) -> None:
-        try:
-            target(*args)
-        except BaseException as error:  # noqa: BLE001 - reported by the test thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(send, n)) for n in range(senders)]
-    threads += [threading.Thread(target=guarded, args=(drain,)) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)  # the receivers give up at their deadline, before this
-    assert not errors and not any(t.is_alive() for t in threads)
+    # the receivers give up at their deadline, before the join's 180 s
+    assert run_together([partial(send, n) for n in range(senders)], [drain] * 4, 180) == []
     assert sum(len(v) for v in received.values()) == total
     # One sender's messages of one group were sent in order: they come out in order, once.
     assert all(order == sorted(set(order)) for order in received.values())

@@ -9,11 +9,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.aws_state.threads import run_together
 from tests.triggers.sqs_support import make_queue, unique, wait_for
 
 
@@ -324,7 +326,6 @@ def test_concurrent_senders_and_receivers_see_every_message_exactly_once(
     total = senders * per_sender
     seen: Counter[str] = Counter()
     lock = threading.Lock()
-    errors: list[BaseException] = []
 
     def send(n: int) -> None:
         client = harness_client("sqs")
@@ -346,18 +347,8 @@ def test_concurrent_senders_and_receivers_see_every_message_exactly_once(
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                     for i, m in enumerate(batch)])
 
-    def guarded(target: Any, *args: Any) -> None:
-        try:
-            target(*args)
-        except BaseException as error:  # noqa: BLE001 - reported by the test thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(send, n)) for n in range(senders)]
-    threads += [threading.Thread(target=guarded, args=(drain,)) for _ in range(receivers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)  # the receivers give up at their deadline, before this
-    assert not errors and not any(t.is_alive() for t in threads)
+    # the receivers give up at their deadline, before the join's 300 s
+    assert run_together([partial(send, n) for n in range(senders)], [drain] * receivers,
+                        300) == []
     assert len(seen) == total and set(seen.values()) == {1}
     assert counts(sqs, url) == (0, 0, 0)

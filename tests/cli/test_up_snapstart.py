@@ -19,6 +19,7 @@ from botocore.config import Config
 from harness.lambda_.logs import Report, parse_report_line
 from harness.package import zip_files
 from tests.cli.up_process import running_up
+from tests.lambda_.rendezvous import with_rendezvous
 
 CONCURRENT = 6
 INIT_CPU_S = 1.5
@@ -28,6 +29,7 @@ INIT_CPU_S = 1.5
 # handler waits until N invocations are in flight at once, so each has an environment of its own.
 APP = f'''
 import os, random, time
+from rendezvous import wait_for_others
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 _started = time.process_time()
@@ -51,12 +53,7 @@ def count_restore():
 
 
 def handler(event, context):
-    wait_for = event.get("wait_for")
-    if wait_for:
-        open(os.path.join(wait_for, str(os.getpid())), "w").close()
-        deadline = time.monotonic() + 60
-        while len(os.listdir(wait_for)) < event["count"] and time.monotonic() < deadline:
-            time.sleep(0.01)
+    wait_for_others(event)
     return {{"value": VALUE, "restores": RESTORES, "pid": os.getpid(),
             "env": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME") or str(os.getpid())}}
 '''
@@ -96,8 +93,9 @@ def test_six_concurrent_restores_share_one_snapshot_and_cost_no_init(
         lam, iam = _client("lambda", up.url), _client("iam", up.url)
         role = iam.create_role(RoleName="snap-up", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam.create_function(FunctionName="snap-up", Runtime="python3.12", Role=role,
-                            Handler="app.handler", Code={"ZipFile": zip_files({"app.py": APP})},
-                            Timeout=120, SnapStart={"ApplyOn": "PublishedVersions"})
+                            Handler="app.handler", Timeout=120,
+                            Code={"ZipFile": zip_files(with_rendezvous(APP))},
+                            SnapStart={"ApplyOn": "PublishedVersions"})
         lam.get_waiter("function_active_v2").wait(FunctionName="snap-up")
 
         # $LATEST: an ordinary cold start that runs the whole init, and no hook.

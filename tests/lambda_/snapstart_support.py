@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.package import zip_files
 from tests.emulator.support import ROLE
+from tests.lambda_.rendezvous import with_rendezvous
 from tests.lambda_.test_snapstart import SNAP_APP, SNAP_RUNTIME, SNAP_START, _invoke
 
 invoke = _invoke
@@ -25,7 +26,7 @@ def published_snap_function(emu: Any, name: str, memory_mb: int) -> str:
     lam.create_function(FunctionName=name, Runtime=SNAP_RUNTIME, Role=ROLE,
                         Handler="app.handler", SnapStart=SNAP_START, MemorySize=memory_mb,
                         Timeout=90, Environment={"Variables": {"INIT_WORK": "1000"}},
-                        Code={"ZipFile": zip_files({"app.py": SNAP_APP})})
+                        Code={"ZipFile": zip_files(with_rendezvous(SNAP_APP))})
     version = str(lam.publish_version(FunctionName=name)["Version"])
     lam.get_waiter("published_version_active").wait(
         FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})

@@ -19,12 +19,14 @@ from harness.config import EmulatorConfig, LambdaConfig
 from harness.errors import UsageError
 from harness.lambda_.logs import parse_report_line
 from tests.emulator.support import OwnEmulator, own_emulator
+from tests.lambda_.rendezvous import with_rendezvous
 
 # Each init appends a line to INIT_LOG (how many inits ran) and burns INIT_WORK of CPU. With
 # {"wait_for": DIR, "count": N} the handler waits until N invocations are in flight at once,
 # so that N environments exist together.
 APP = '''
 import os, threading, time
+from rendezvous import wait_for_others
 with open(os.environ["INIT_LOG"], "a") as log:
     log.write(f"{os.getpid()}\\n")
 WORK = sum(i * i for i in range(int(os.environ.get("INIT_WORK", "300000"))))
@@ -35,12 +37,7 @@ if os.environ.get("INIT_FAIL"):
 print("init done in", os.getpid())
 
 def handler(event, context):
-    wait_for = event.get("wait_for")
-    if wait_for:
-        open(os.path.join(wait_for, str(os.getpid())), "w").close()
-        deadline = time.monotonic() + 60
-        while len(os.listdir(wait_for)) < event["count"] and time.monotonic() < deadline:
-            time.sleep(0.01)
+    wait_for_others(event)
     return {"pid": os.getpid(), "tmp": os.environ.get("TMPDIR"),
             "stream": os.environ["AWS_LAMBDA_LOG_STREAM_NAME"],
             "key": os.environ["AWS_ACCESS_KEY_ID"], "version": os.environ.get("CODE", "1")}
@@ -56,7 +53,7 @@ def emu(tmp_path: Path) -> Iterator[OwnEmulator]:
 
 def _function(emu: OwnEmulator, tmp_path: Path, **environment: str) -> tuple[str, Path]:
     init_log = tmp_path / f"inits-{len(emu.created)}.txt"
-    name = emu.create_function({"app.py": APP}, Timeout=60, Environment={"Variables": {
+    name = emu.create_function(with_rendezvous(APP), Timeout=60, Environment={"Variables": {
         "INIT_LOG": str(init_log), **environment}})
     return name, init_log
 

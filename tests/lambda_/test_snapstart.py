@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from harness.lambda_.logs import parse_report_line
 from tests.emulator.support import own_emulator
+from tests.lambda_.rendezvous import with_rendezvous
 
 SNAP_RUNTIME = "python3.12"  # SnapStart's oldest Python; the local interpreter runs it
 # A CPU-heavy init, a before-snapshot hook that draws a random seed (AWS's caveat: every
@@ -22,6 +23,7 @@ SNAP_RUNTIME = "python3.12"  # SnapStart's oldest Python; the local interpreter 
 # {"wait_for": DIR, "count": N} the handler waits until N invocations are in flight at once.
 SNAP_APP = '''
 import os, random, time, json
+from rendezvous import wait_for_others
 from snapshot_restore_py import register_before_snapshot, register_after_restore
 
 WORK = sum(i * i for i in range(int(os.environ.get("INIT_WORK", "2000000"))))
@@ -45,12 +47,7 @@ def restored():
     print("restored in", os.getpid())
 
 def handler(event, context):
-    wait_for = event.get("wait_for")
-    if wait_for:
-        open(os.path.join(wait_for, str(os.getpid())), "w").close()
-        deadline = time.monotonic() + 60
-        while len(os.listdir(wait_for)) < event["count"] and time.monotonic() < deadline:
-            time.sleep(0.01)
+    wait_for_others(event)
     return {"seed": SEED, "restores": RESTORES, "pid": os.getpid(),
             "tmp": os.environ.get("TMPDIR"), "stream": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME"),
             "key": os.environ.get("AWS_ACCESS_KEY_ID"), "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
@@ -61,7 +58,7 @@ TOO_SLOW_S = "30"
 
 
 def _published(lam, create_function, **environment: str) -> tuple[str, str, dict]:
-    name = create_function({"app.py": SNAP_APP}, runtime=SNAP_RUNTIME, SnapStart=SNAP_START,
+    name = create_function(with_rendezvous(SNAP_APP), runtime=SNAP_RUNTIME, SnapStart=SNAP_START,
                            Timeout=90, Environment={"Variables": environment})
     published = lam.publish_version(FunctionName=name)
     version = published["Version"]
@@ -154,7 +151,7 @@ def test_an_after_restore_hook_past_ten_seconds_is_snapstart_timeout(
 
 def test_snapstart_needs_python_3_12_or_later(lambda_client, create_function) -> None:
     with pytest.raises(ClientError) as caught:
-        create_function({"app.py": SNAP_APP}, runtime="python3.11", SnapStart=SNAP_START)
+        create_function(with_rendezvous(SNAP_APP), runtime="python3.11", SnapStart=SNAP_START)
     assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "python3.11" in caught.value.response["Error"]["Message"]
 
@@ -183,7 +180,7 @@ def test_stopping_the_emulator_leaves_no_template_or_fork(tmp_path: Path) -> Non
         lam.create_function(FunctionName="snap", Runtime=SNAP_RUNTIME, Role=role["Arn"],
                             Handler="app.handler", SnapStart=SNAP_START,
                             Environment={"Variables": {"INIT_WORK": "1000"}},
-                            Code={"ZipFile": _zip({"app.py": SNAP_APP})})
+                            Code={"ZipFile": _zip(with_rendezvous(SNAP_APP))})
         version = lam.publish_version(FunctionName="snap")["Version"]
         lam.get_waiter("published_version_active").wait(
             FunctionName="snap", Qualifier=version, WaiterConfig={"Delay": 0.2})
@@ -211,7 +208,7 @@ def test_a_function_without_snapstart_reports_it_off(lambda_client, create_funct
 
 def test_snapstart_turned_on_by_an_update_applies_to_the_next_version(
         lambda_client, create_function) -> None:
-    name = create_function({"app.py": SNAP_APP}, runtime=SNAP_RUNTIME,
+    name = create_function(with_rendezvous(SNAP_APP), runtime=SNAP_RUNTIME,
                            Environment={"Variables": {"INIT_WORK": "1000"}})
     lambda_client.update_function_configuration(FunctionName=name, SnapStart=SNAP_START)
     lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
@@ -266,7 +263,7 @@ def test_the_example_ml_function_predicts_from_restored_environments(
 def test_invoking_a_version_still_pending_is_snapstart_not_ready(
         lambda_client, create_function) -> None:
     # An init of several seconds of CPU: the invoke right after PublishVersion comes first.
-    name = create_function({"app.py": SNAP_APP}, runtime=SNAP_RUNTIME, SnapStart=SNAP_START,
+    name = create_function(with_rendezvous(SNAP_APP), runtime=SNAP_RUNTIME, SnapStart=SNAP_START,
                            Environment={"Variables": {"INIT_WORK": "20000000"}})
     version = lambda_client.publish_version(FunctionName=name)["Version"]
     with pytest.raises(ClientError) as caught:
@@ -285,7 +282,7 @@ def test_deleting_the_function_ends_its_snapshot_and_environments(
     lambda_client.create_function(
         FunctionName=name, Runtime=SNAP_RUNTIME, Role=iam_role(), Handler="app.handler",
         SnapStart=SNAP_START, Environment={"Variables": {"INIT_WORK": "1000"}},
-        Code={"ZipFile": make_zip({"app.py": SNAP_APP})})
+        Code={"ZipFile": make_zip(with_rendezvous(SNAP_APP))})
     version = lambda_client.publish_version(FunctionName=name)["Version"]
     lambda_client.get_waiter("published_version_active").wait(
         FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
@@ -302,7 +299,7 @@ def test_a_version_published_by_cloudformation_restores(
     s3, cloudformation = harness_client("s3"), harness_client("cloudformation")
     bucket = f"snap-artifacts-{tmp_path.name[-8:]}".lower().replace("_", "-")
     s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="app.zip", Body=make_zip({"app.py": SNAP_APP}))
+    s3.put_object(Bucket=bucket, Key="app.zip", Body=make_zip(with_rendezvous(SNAP_APP)))
     template = {"Resources": {
         "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
             "Runtime": SNAP_RUNTIME, "Handler": "app.handler", "Role": iam_role(),
