@@ -27,7 +27,10 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Package:
 
 @pytest.fixture(scope="module")
 def image_stack(container_emulator: Emulator, function_image: str, package: Package) -> Stack:
-    spec = StackSpec(image_uri=function_image, memory_mb=384)
+    # Names of its own: moto's state is the process's, and the session's example stack (the
+    # zip) may live in this process too (a test worker runs several modules).
+    spec = StackSpec(image_uri=function_image, memory_mb=384, bucket="harness-ml-image-data",
+                     function_name="harness-predict-image", api_name="harness-predict-image-api")
     return deploy(Target(endpoint_url=container_emulator.url), spec, package)
 
 

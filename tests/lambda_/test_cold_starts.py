@@ -161,6 +161,7 @@ def test_new_code_makes_a_new_template(emu: OwnEmulator, tmp_path: Path) -> None
 
 def test_stopping_the_emulator_leaves_no_template_or_fork(tmp_path: Path) -> None:
     before = {p.pid for p in psutil.Process().children(recursive=True)}
+    threads_before = set(threading.enumerate())  # the session emulator's environments' too
     with own_emulator(tmp_path, lambda_=LambdaConfig(cold_starts="template")) as emu:
         name, _ = _function(emu, tmp_path)
         bodies = [body for body, _, _ in _burst(emu, name, tmp_path, 2)]
@@ -169,7 +170,8 @@ def test_stopping_the_emulator_leaves_no_template_or_fork(tmp_path: Path) -> Non
     _gone, alive = psutil.wait_procs(started, timeout=30)  # a stop takes milliseconds
     assert alive == []
     assert not any(Path(b["tmp"]).exists() for b in bodies)
-    assert not [t for t in threading.enumerate() if t.name.startswith("runtime-output")]
+    assert not [t for t in set(threading.enumerate()) - threads_before
+                if t.name.startswith("runtime-output") and t.is_alive()]
 
 
 def test_the_mode_is_read_from_the_environment_and_checked() -> None:
