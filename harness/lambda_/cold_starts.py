@@ -43,7 +43,10 @@ class TemplateLauncher:
         self._new_id = new_id
         self._log = log
         self._lock = threading.Lock()
+        self._make_lock = threading.Lock()
         self._template: RuntimeTemplate | None = None
+        self._making: RuntimeTemplate | None = None
+        """The template whose init runs now (``close`` cuts it short)."""
         self._init_output = ""
         self._failure: TemplateError | None = None
         self._failed_at = float("-inf")
@@ -86,34 +89,47 @@ class TemplateLauncher:
 
     def _template_for(self, asked: float) -> RuntimeTemplate | None:
         """The version's template, made by the first cold start that needs it, and counted
-        as forking (the caller forks from it, or uncounts it). Cold starts
-        that waited for a make that failed share its failure (each would have failed alike);
-        a later one tries again, as Lambda runs a failed init again in a new environment."""
-        with self._lock:
-            if self._closed:
-                raise TemplateError(RuntimeError_("Runtime.ExitError", error_payload(
-                    "Runtime.ExitError", "the function's environments are being stopped")), "")
-            if self._template is not None or self._real_reason:
-                return self._counted(self._template)
-            if self._failure is not None and self._failed_at >= asked:
-                raise self._failure
-            template = RuntimeTemplate(self._spec, self._launcher, self._new_id(), mode=ON_DEMAND)
+        as forking (the caller forks from it, or uncounts it). Cold starts that waited for a
+        make that failed share its failure (each would have failed alike); a later one tries
+        again, as Lambda runs a failed init again in a new environment."""
+        with self._make_lock:  # one make at a time; the others wait for it
+            with self._lock:
+                if self._closed:
+                    raise _stopped()
+                if self._template is not None or self._real_reason:
+                    return self._counted(self._template)
+                if self._failure is not None and self._failed_at >= asked:
+                    raise self._failure
+                template = self._making = RuntimeTemplate(self._spec, self._launcher,
+                                                          self._new_id(), mode=ON_DEMAND)
             try:
                 output = template.start(self._init_timeout_s)
             except TemplateError as failed:
-                self._failure, self._failed_at = failed, time.perf_counter()
-                raise
-            if template.threads > 1:
-                template.close()
+                with self._lock:
+                    self._making = None
+                    self._failure, self._failed_at = failed, time.perf_counter()
+                    raise _stopped() if self._closed else failed from None
+            return self._keep(template, output)
+
+    def _keep(self, template: RuntimeTemplate, output: str) -> RuntimeTemplate | None:
+        """The template just made, counted as forking; None (and the template ended) if its
+        init left threads running or the launcher was closed meanwhile."""
+        with self._lock:
+            self._making = None
+            closed = self._closed
+            if not closed and template.threads <= 1:
+                self._template, self._init_output = template, output
+                return self._counted(template)
+            if not closed:
                 self._real_reason = (
                     f"harness: cold starts of {self._spec.name} run for real (not from a "
                     f"template): its init left {template.threads - 1} thread(s) running, "
                     "which a forked environment would not have")
-                self._log(self._spec, template.template_id,
-                          [*output.splitlines(), self._real_reason])
-                return None
-            self._template, self._init_output = template, output
-            return self._counted(template)
+        template.close()
+        if closed:
+            raise _stopped()
+        self._log(self._spec, template.template_id, [*output.splitlines(), self._real_reason])
+        return None
 
     def _counted(self, template: RuntimeTemplate | None) -> RuntimeTemplate | None:
         """``template``, counted as about to fork (under the lock: so it is not let go)."""
@@ -121,16 +137,19 @@ class TemplateLauncher:
             self._live += 1
         return template
 
-    @property
-    def real_reason(self) -> str:
-        """Why this version's cold starts are real ones after all; empty if they fork."""
-        return self._real_reason
-
     def close(self) -> None:
-        """End the template (the pool's environments are stopped by then)."""
+        """End the template (the pool's environments are stopped by then), and one being
+        made: its init is cut short, as a stopping emulator cuts a real one."""
         with self._lock:
             self._closed = True
             template, self._template = self._template, None
-        if template is not None:
-            template.close()
+            making = self._making
+        for each in (template, making):
+            if each is not None:
+                each.close()
+
+
+def _stopped() -> TemplateError:
+    return TemplateError(RuntimeError_("Runtime.ExitError", error_payload(
+        "Runtime.ExitError", "the function's environments are being stopped")), "")
 

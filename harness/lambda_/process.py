@@ -37,7 +37,10 @@ def readable(source: FileDescriptorLike, timeout: float | None) -> bool:
     within ``timeout`` seconds. poll(), not select(): the emulator may hold more than 1,024
     descriptors (select's FD_SETSIZE) with hundreds of environments alive."""
     poller = select.poll()
-    poller.register(source, select.POLLIN | select.POLLHUP | select.POLLERR)
+    try:
+        poller.register(source, select.POLLIN | select.POLLHUP | select.POLLERR)
+    except ValueError:  # closed meanwhile: the read that follows says so
+        return True
     return bool(poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000))))
 
 

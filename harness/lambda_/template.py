@@ -208,16 +208,19 @@ class RuntimeTemplate:
 
     def _await_ready(self, timeout_s: float) -> str | None:
         """The template's ``ready`` message, or None if it failed, exited or timed out."""
-        assert self._control is not None
         deadline = time.monotonic() + timeout_s
         while self._exit_code is None and self._init_error is None:
             if self._runtime is not None:
                 self._runtime.check_memory()  # over MemorySize: killed, its exit ends the wait
             remaining = min(0.05, deadline - time.monotonic())
-            if remaining <= 0:
+            control = self._control
+            if remaining <= 0 or control is None:  # timed out, or closed meanwhile
                 return None
-            if readable(self._control, remaining):
-                message = self._control.recv(256).decode()
+            if readable(control, remaining):
+                try:
+                    message = control.recv(256).decode()
+                except OSError:  # closed meanwhile
+                    return None
                 # Over MemorySize at its end, the init fails as a real one would.
                 over = self._runtime is not None and self._runtime.check_memory()
                 return message if message.startswith("ready") and not over else None

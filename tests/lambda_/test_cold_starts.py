@@ -30,6 +30,7 @@ from rendezvous import wait_for_others
 with open(os.environ["INIT_LOG"], "a") as log:
     log.write(f"{os.getpid()}\\n")
 WORK = sum(i * i for i in range(int(os.environ.get("INIT_WORK", "300000"))))
+time.sleep(float(os.environ.get("INIT_SLEEP", "0")))
 if os.environ.get("INIT_THREAD"):
     threading.Thread(target=threading.Event().wait, daemon=True).start()
 if os.environ.get("INIT_FAIL"):
@@ -196,3 +197,32 @@ def test_the_keep_alive_lets_the_template_go_with_its_last_environment(tmp_path:
         second = _invoke(emu, name)[0]  # a new template: the init runs again
         assert second["pid"] != first["pid"]
         assert len(init_log.read_text().splitlines()) == 2
+
+
+def test_stopping_the_emulator_cuts_a_templates_init_short(tmp_path: Path) -> None:
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    answers: list[object] = []
+    with own_emulator(tmp_path, lambda_=LambdaConfig(cold_starts="template")) as emu:
+        name, init_log = _function(emu, tmp_path, INIT_SLEEP="600")
+        caller = threading.Thread(target=lambda: answers.append(_call_or_error(emu, name)))
+        caller.start()
+        deadline = time.monotonic() + 60  # the template's init starts within seconds
+        while not (init_log.exists() and init_log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert init_log.read_text(), "the template's init never started"
+        started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+        stopping = time.monotonic()
+    stopped_in = time.monotonic() - stopping
+    caller.join(60)
+    assert not caller.is_alive() and answers
+    # The stop cut the ten-minute init short (generous bound: a stop takes well under a second).
+    assert stopped_in < 60
+    _gone, alive = psutil.wait_procs(started, timeout=30)
+    assert alive == []
+
+
+def _call_or_error(emu: OwnEmulator, name: str) -> object:
+    try:
+        return emu.client("lambda").invoke(FunctionName=name)
+    except Exception as error:  # noqa: BLE001 - the emulator is stopping: any answer will do
+        return error
