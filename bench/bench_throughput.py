@@ -89,6 +89,10 @@ def setup(emulator: Emulator, state: Path) -> tuple[list[Target_], Any]:
         Role="arn:aws:iam::123456789012:role/harness-predict-role", MemorySize=128,
         Code={"ZipFile": zip_files({"app.py": TRIVIAL})})
     api_id = _proxy_api(apigw, "bench-trivial-api", trivial["FunctionArn"], stack.region)
+    # API Gateway may invoke a function only with its resource-based policy's leave.
+    lam.add_permission(FunctionName="bench-trivial", StatementId="apigateway-invoke",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{stack.region}:123456789012:{api_id}/*")
     base = emulator.url
     targets = [
         Target_("trivial", "bench-trivial", f"{base}/_aws/execute-api/{api_id}/dev/predict",
