@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -30,14 +31,22 @@ def sam_cli() -> Path:
     home = Path(sys.prefix) / ".sam-cli"
     sam = home / "bin" / "sam"
     stamp = home / f".installed-{digest}"
-    if not stamp.is_file():
-        shutil.rmtree(home, ignore_errors=True)
-        venv.create(home, with_pip=True)
-        done = subprocess.run([*_installer(home / "bin" / "python"), "--require-hashes", "-r",
-                               str(SAM_LOCK)], capture_output=True, text=True, check=False,
-                              timeout=900)
-        if done.returncode != 0:
-            raise RuntimeError(f"installing aws-sam-cli from {SAM_LOCK.name} failed:\n"
-                               f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
-        stamp.touch()
+    # One install at a time: each test worker (pytest-xdist) asks for it in its own session.
+    with open(Path(sys.prefix) / ".sam-cli.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.is_file():
+            _install(home, stamp)
     return sam
+
+
+def _install(home: Path, stamp: Path) -> None:
+    """A fresh environment at ``home`` with aws-sam-cli from the lock; ``stamp`` when done."""
+    shutil.rmtree(home, ignore_errors=True)
+    venv.create(home, with_pip=True)
+    done = subprocess.run([*_installer(home / "bin" / "python"), "--require-hashes", "-r",
+                           str(SAM_LOCK)], capture_output=True, text=True, check=False,
+                          timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"installing aws-sam-cli from {SAM_LOCK.name} failed:\n"
+                           f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    stamp.touch()
