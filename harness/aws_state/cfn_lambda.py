@@ -12,7 +12,8 @@ from moto.awslambda.models import LambdaFunction, get_backend
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
-from harness.aws_state.cfn_common import Declared, ReplacedOnUpdate, require, tags_map
+from harness.aws_state.cfn_common import (
+    Declared, PropertyError, ReplacedOnUpdate, require, tags_map)
 
 # AWS::Lambda::Function properties passed to CreateFunction as they are; moto's own model
 # keeps only the first seven and drops the rest (Layers and Architectures among them).
@@ -65,10 +66,29 @@ class Function(Declared, CloudFormationModel):
         cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> LambdaFunction:
         properties = dict(cloudformation_json["Properties"])
+        if properties.get("PackageType", "Zip") != (original_resource.package_type or "Zip"):
+            return cls._replace(original_resource, new_resource_name, cloudformation_json,
+                                account_id, region_name)
         properties["Code"] = _code(properties.get("Code") or {})
         return LambdaFunction.update_from_cloudformation_json(
             original_resource, new_resource_name, {**cloudformation_json, "Properties": properties},
             account_id, region_name)
+
+    @classmethod
+    def _replace(cls, original: LambdaFunction, new_name: str, cloudformation_json: dict[str, Any],
+                 account_id: str, region_name: str) -> LambdaFunction:
+        """A new PackageType needs a new function (AWS: "Update requires: Replacement"): made
+        first, under a new name, then the old one goes; a function named in the template
+        cannot be replaced, and CloudFormation says so."""
+        named = cloudformation_json["Properties"].get("FunctionName")
+        if named:
+            raise PropertyError(
+                "CloudFormation cannot update a stack when a custom-named resource requires "
+                f"replacing. Rename {named} and update the stack again.")
+        made = cls.create_from_cloudformation_json(new_name, cloudformation_json, account_id,
+                                                   region_name)
+        get_backend(account_id, region_name).delete_function(original.function_name)
+        return made
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
