@@ -13,7 +13,12 @@ from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 
 from harness.aws_state.cfn_common import (
-    Declared, PropertyError, ReplacedOnUpdate, require, tags_map)
+    Declared,
+    PropertyError,
+    ReplacedOnUpdate,
+    require,
+    tags_map,
+)
 
 # AWS::Lambda::Function properties passed to CreateFunction as they are; moto's own model
 # keeps only the first seven and drops the rest (Layers and Architectures among them).
