@@ -3,15 +3,16 @@
 
 Each server runs in its own process, the load generator in another (N keep-alive connections,
 closed loop); a row gives req/s, p50/p99 latency and the server's CPU per request (its process
-and any it started, over the measured window), with ratios to today's server
-(``harness.emulator.http_server.WsgiServer``). Rounds are interleaved and the median is kept,
-because other work shares the machine. Candidates not installed in the project's venv (waitress,
-cheroot, uvicorn, granian, gunicorn) run with ``--extra-python``, a scratch venv's interpreter:
+and any it started, over the measured window), with ratios to the core the harness serves with
+(``harness.http_core``; the ``http.server`` one it replaced measured about half its req/s:
+README). Rounds are interleaved and the median is kept, because other work shares the machine.
+Candidates not installed in the project's venv (waitress, cheroot, uvicorn, granian, gunicorn)
+run with ``--extra-python``, a scratch venv's interpreter:
 
     python -m venv /tmp/hc && /tmp/hc/bin/pip install waitress cheroot uvicorn httptools \\
         a2wsgi granian gunicorn
     python bench/bench_http_core.py [--extra-python /tmp/hc/bin/python] [--connections 1,4,16]
-        [--duration 5] [--rounds 3] [--only core,current]
+        [--duration 5] [--rounds 3] [--only core,werkzeug]
 """
 
 from __future__ import annotations
@@ -53,13 +54,6 @@ def _listener(port: int) -> socket.socket:
     sock.bind(("127.0.0.1", port))
     sock.listen(128)
     return sock
-
-
-def serve_current(port: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    from harness.emulator.http_server import WsgiServer
-
-    WsgiServer(_listener(port), app, max_body=128 * 2**20).serve_forever(poll_interval=0.2)
 
 
 def serve_core(port: int) -> None:
@@ -125,8 +119,6 @@ class Candidate:
 
 
 CANDIDATES = (
-    Candidate("current", serve_current, False,
-              "http.server: thread per connection, email.parser headers"),
     Candidate("core", serve_core, False, "harness.http_core: thread per connection, own parser"),
     Candidate("werkzeug", serve_werkzeug, False, "werkzeug dev server, thread per connection",
               "closes the connection after every response (no keep-alive)"),
@@ -281,13 +273,13 @@ def _median(samples: list[Sample], field: str) -> float:
 
 def table(candidates: list[Candidate], connections: list[int],
           samples: dict[tuple[str, int], list[Sample]], keep_alive: dict[str, bool]) -> str:
-    lines = ["| server | conns | req/s | x current | p50 ms | p99 ms | server CPU us/req "
-             "| x current | server CPU (core) | loadgen CPU (core) | errors |",
+    lines = ["| server | conns | req/s | x core | p50 ms | p99 ms | server CPU us/req "
+             "| x core | server CPU (core) | loadgen CPU (core) | errors |",
              "|" + "---|" * 11]
     for candidate in candidates:
         for conns in connections:
             rows = samples.get((candidate.name, conns))
-            base = samples.get(("current", conns))
+            base = samples.get(("core", conns))
             if not rows:
                 continue
             rps, cpu = _median(rows, "rps"), _median(rows, "cpu_us")

@@ -239,13 +239,16 @@ def profile(seconds: float, target: Target_, envs: int, lam: Any, args: argparse
 
 _GROUPS = (("harness/apigw", "harness apigw (routing, proxy event)"),
            ("harness/lambda_", "harness lambda_ (invoke, pool, runtime API)"),
-           ("harness/emulator", "harness emulator (WSGI server, app)"),
+           ("harness/emulator", "harness emulator (app, WSGI environ)"),
+           ("harness/http_core", "harness http_core (the HTTP/1.1 core: both servers)"),
+           ("harness/http_wire", "harness http_wire (the checked response writer)"),
+           ("harness/metrics", "harness metrics (CloudWatch metrics, usage)"),
            ("moto/", "moto (control-plane lookups)"), ("werkzeug", "werkzeug"),
-           ("json/", "json"), ("http/server", "http.server"), ("socketserver", "socketserver"),
+           ("json/", "json"),
            ("concurrent/futures", "concurrent.futures (thread pools)"),
            ("Condition.", "threading.Condition (hand-offs between threads)"),
            ("socket.py", "socket"), ("selectors", "selectors"),
-           ("uuid", "uuid"), ("logging", "logging"), ("email/", "email (header parsing)"))
+           ("uuid", "uuid"), ("logging", "logging"))
 
 
 def summarize_profile(raw: str, top: int = 12) -> str:

@@ -195,8 +195,8 @@ class _Connection:
         view[:have], self.buffer = self.buffer, b""
         while have < size:  # straight into the body: no copy per segment
             got = self.sock.recv_into(view[have:], size - have)
-            if not got:
-                raise ConnectionResetError("client closed inside a body")
+            if not got:  # answered (a client that half-closed still reads): never a silence
+                raise BadRequest(400, f"the body ended after {have} of {size} bytes")
             have += got
         return bytes(body)
 
@@ -205,7 +205,7 @@ class _Connection:
             if len(self.buffer) > 4096:
                 raise BadRequest(400, "chunk line over 4096 bytes")
             if not self._fill():
-                raise ConnectionResetError("client closed inside a chunked body")
+                raise BadRequest(400, "the chunked body ended before its last chunk")
         line, self.buffer = self.buffer[:end], self.buffer[end + 1:]
         return line.rstrip(b"\r")
 
@@ -284,7 +284,8 @@ class HttpCore:
                 with contextlib.suppress(OSError):
                     connection.sock.shutdown(socket.SHUT_RDWR)
         for thread in connections.values():
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread is not threading.current_thread():  # a handler may stop its own server
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def _accept_loop(self) -> None:
         poller = select.poll()  # the wake pipe ends the wait at close(), with no polling

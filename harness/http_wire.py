@@ -1,7 +1,7 @@
 """The bytes of an HTTP/1.1 response, checked, for every listener the harness serves.
 
-The emulator's server (``harness.emulator.http_server``) and each Runtime API
-(``harness.lambda_.runtime_api``) write their responses only through ``write_response``. What
+The one HTTP core (``harness.http_core``), serving the emulator and each Runtime API, writes
+every response only through ``write_response``. What
 cannot be framed safely never reaches the wire: a CR, LF or NUL that would split the response,
 a header name that is not an RFC 9110 token, text with no single byte to stand for it, a status
 that is not a final one. Such a response becomes 502 ``{"message": "Internal server error"}``

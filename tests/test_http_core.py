@@ -116,6 +116,21 @@ def test_an_oversize_body_gets_413_before_it_is_sent() -> None:
     assert calls == []
 
 
+@pytest.mark.parametrize(("sent", "message"), [
+    (b"Content-Length: 5\r\n\r\nab", "the body ended after 2 of 5 bytes"),
+    (b"Transfer-Encoding: chunked\r\n\r\n5\r\nab", "the body ended after 2 of 5 bytes"),
+    (b"Transfer-Encoding: chunked\r\n\r\n2\r\nab\r\n", "the chunked body ended before its "
+                                                         "last chunk"),
+])
+def test_a_body_cut_short_by_a_half_close_gets_400_not_silence(sent: bytes, message: str) -> None:
+    calls: list[Request] = []
+    with serving(lambda r: calls.append(r) or echo(r)) as (_server, port):
+        # exchange() half-closes after sending: the client still reads the answer.
+        refused = parse_one(exchange(port, b"POST / HTTP/1.1\r\nHost: localhost\r\n" + sent))
+    assert (refused.status, json.loads(refused.body)) == (400, {"message": message})
+    assert refused.values("Connection") == ["close"] and calls == []
+
+
 @pytest.mark.parametrize(("head", "status"), [
     (b"GARBAGE", 400),
     (b"GET /only-two", 400),

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.emulator.http_server import WsgiServer
+from harness.emulator.server import serve
 from harness.http_wire import (
     FALLBACK_BODY,
     InvalidResponseHead,
@@ -28,7 +27,7 @@ from harness.http_wire import (
 )
 from harness.lambda_.invocation import Invocation
 from harness.lambda_.runtime_api import RuntimeApiServer
-from tests.wire import exchange, parse_one
+from tests.wire import exchange, parse_one, parse_responses
 
 INJECTION = "a\r\nX-Injected: yes\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0"
 
@@ -194,16 +193,8 @@ def hostile_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 @pytest.fixture
 def wsgi_server() -> Iterator[int]:
     listener = socket.create_server(("127.0.0.1", 0))
-    server = WsgiServer(listener, hostile_app, max_body=1024)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serve(listener, hostile_app):
         yield listener.getsockname()[1]
-    finally:
-        server.shutdown()
-        thread.join()
-        server.cut_connections()
-        server.server_close()
 
 
 def test_the_emulators_server_answers_a_splitting_header_with_a_502(wsgi_server, caplog) -> None:
@@ -213,6 +204,27 @@ def test_the_emulators_server_answers_a_splitting_header_with_a_502(wsgi_server,
     assert (response.status, response.body) == (502, FALLBACK_BODY)
     assert response.values("X-Injected") == []
     assert "'X-Echo'" in caplog.text
+
+
+def test_the_emulators_server_answers_an_unknown_method_405_before_its_body(wsgi_server) -> None:
+    # 1 KiB of a 1 MiB body goes out: the answer does not wait for the rest.
+    reply = parse_one(exchange(wsgi_server, b"BREW / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                            b"Content-Length: 1048576\r\n\r\n" + b"x" * 1024))
+    assert (reply.status, reply.values("Connection")) == (405, ["close"])
+    assert reply.values("Allow") == ["GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"]
+
+
+def test_a_bug_in_the_emulators_app_is_a_500_with_its_traceback_printed(capfd) -> None:
+    def broken_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise LookupError("a bug in a route")
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    with serve(listener, broken_app):
+        port = listener.getsockname()[1]
+        data = exchange(port, b"GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                              b"GET /b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert [r.status for r in parse_responses(data)] == [500, 500]  # and it served on
+    assert capfd.readouterr().err.count("LookupError: a bug in a route") == 2
 
 
 class HostileBackend:

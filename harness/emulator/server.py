@@ -1,19 +1,19 @@
-"""The embedded emulator: one threaded HTTP server on 127.0.0.1 serving every API the loop needs."""
+"""The embedded emulator: one HTTP server (harness.http_core) serving every API the loop needs."""
 
 from __future__ import annotations
 
 import logging
 import socket
 import sys
-import threading
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from harness.clock import Clock
 from harness.config import EmulatorConfig
-from harness.emulator.http_server import WsgiServer
 from harness.errors import UsageError
 from harness.faults import FaultInjector
+from harness.http_core import HttpCore, Limits, Request, Response, wsgi_handler
 from harness.http_guard import RequestGuard
 from harness.lambda_.cloudwatch import LogBounds, LogWriter
 from harness.lambda_.executors import ExecutorSelector
@@ -64,6 +64,22 @@ def _listen(host: str, port: int) -> socket.socket:
 
 # Largest request body the emulator reads (S3 single PUTs included); larger ones get 413 unread.
 MAX_BODY = 128 * 1024 * 1024
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
+_NOT_ALLOWED = Response(405, [("Allow", ", ".join(METHODS)), ("Content-Type", "application/json")],
+                        b'{"message":"method not allowed"}', close=True)
+
+
+def _methods(request: Request) -> Response | None:
+    """Any other method is a client mistake, answered before its body is read: 405."""
+    return None if request.method in METHODS else _NOT_ALLOWED
+
+
+def serve(listener: socket.socket, app: Callable[..., Iterable[bytes]]) -> HttpCore:
+    """The emulator's HTTP server: ``app`` (WSGI) on the one HTTP core, a thread per
+    connection (a function's call back into the emulator, an S3 read, must never wait for a
+    pooled thread its own invocation holds); not started."""
+    return HttpCore(listener, wsgi_handler(app, listener.getsockname()),
+                    limits=Limits(max_body=MAX_BODY), screen=_methods, name="emulator-http")
 
 
 class Emulator:
@@ -71,8 +87,8 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self._server: WsgiServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: HttpCore | None = None
+        self._port = 0
         self.lambdas: LambdaService | None = None
         self.faults = FaultInjector()
         self.ledger = RequestLedger(self.config.ledger_max_entries)
@@ -95,7 +111,7 @@ class Emulator:
     @property
     def port(self) -> int:
         assert self._server is not None
-        return int(self._server.server_address[1])
+        return self._port
 
     def _served_port(self) -> int | None:
         return self.port if self._server is not None else None
@@ -146,14 +162,11 @@ class Emulator:
             raise UsageError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
                 " (is another emulator running? use --port 0 for a free port)") from None
-        self._server = WsgiServer(listener, app, max_body=MAX_BODY)
+        self._port = int(listener.getsockname()[1])
+        self._server = serve(listener, app).start()
         host = self.config.host
         shown = f"[{host}]" if ":" in host else host
         self._url = f"http://{shown}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2}, name="emulator-http",
-                                        daemon=True)
-        self._thread.start()
         return self
 
     def _guard(self) -> RequestGuard:
@@ -198,13 +211,9 @@ class Emulator:
         if self.iam is not None:
             self.iam.close()
             self.iam = None
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._server.cut_connections()
-            self._server.server_close()
+        if self._server is not None:
+            self._server.close()  # idle keep-alives cut at once, a busy request gets a second
         self._server = None
-        self._thread = None
         self._url = ""
 
     def __enter__(self) -> Emulator:

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from harness.errors import RequestTooLargeError
 from harness.http import HttpRequest, HttpResponse
+from harness.http_core import RAW_HEADERS_KEY
 
 WsgiEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -23,7 +24,7 @@ _REGION_RE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
 
 def request_headers(environ: WsgiEnviron) -> tuple[tuple[str, str], ...]:
-    raw = environ.get("harness.raw_headers")  # harness.emulator.http_server.RAW_HEADERS_KEY
+    raw = environ.get(RAW_HEADERS_KEY)
     if raw is not None:
         kept = tuple((k, v) for k, v in raw if k.lower() != "transfer-encoding")
         if environ.get("CONTENT_LENGTH") not in (None, "", "0") and not any(

@@ -17,6 +17,7 @@ from harness.emulator.wsgi import StartResponse, WsgiEnviron, read_body, region_
 from harness.errors import AwsError
 from harness.faults.s3 import signed_service
 from harness.http import HttpResponse
+from harness.http_core import RAW_HEADERS_KEY
 from harness.templates.errors import TemplateError
 from harness.templates.query import QueryForm, error_xml
 
@@ -84,7 +85,7 @@ def _error(error: AwsError) -> HttpResponse:
 
 def _with_body(environ: WsgiEnviron, body: bytes) -> WsgiEnviron:
     """The environ again, its body (already read, maybe rewritten) readable by moto."""
-    copied = {k: v for k, v in environ.items() if k != "harness.raw_headers"}
+    copied = {k: v for k, v in environ.items() if k != RAW_HEADERS_KEY}
     copied["wsgi.input"] = io.BytesIO(body)
     copied["CONTENT_LENGTH"] = str(len(body))
     copied.pop("HTTP_TRANSFER_ENCODING", None)
