@@ -137,7 +137,30 @@ class EmulatorApp:
             injected = self._s3_fault(environ)
             if injected is not None:
                 return send(injected, start_response)
-        return self._moto(environ, start_response)
+        return self._moto_logging_failures(environ, start_response)
+
+    def _moto_logging_failures(self, environ: WsgiEnviron,
+                               start_response: StartResponse) -> Iterable[bytes]:
+        """moto's answer; a 5xx is logged with its body (moto answers some of its own failures
+        without raising, and a caller's SDK may show no more than the status)."""
+        status: list[str] = []
+
+        def starting(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(line)
+            return start_response(line, headers, exc_info) if exc_info is not None else \
+                start_response(line, headers)
+        result = self._moto(environ, starting)
+        if not status or not status[0].startswith("5"):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        log.warning("moto answered %s %s with %s: %r", environ.get("REQUEST_METHOD"),
+                    environ.get("PATH_INFO", "")[:200], status[0], body[:500])
+        return [body]
 
     @staticmethod
     def _upload_refusal(environ: WsgiEnviron) -> AwsError | None:
