@@ -13,8 +13,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +21,7 @@ from harness.config import EmulatorConfig
 from harness.errors import AwsError, TooManyRequestsError
 from harness.http import HttpRequest, HttpResponse
 from harness.iam import may_invoke, refusal_message
-from harness.lambda_.service import InvokeRequest, LambdaService
+from harness.lambda_.service import DeadlinePassed, InvokeRequest, LambdaService
 
 log = logging.getLogger("harness.apigw")
 PRINCIPAL = "apigateway.amazonaws.com"
@@ -131,9 +129,6 @@ class ExecuteApiGateway:
     def __init__(self, lambdas: LambdaService, config: EmulatorConfig) -> None:
         self._lambdas = lambdas
         self._config = config
-        # The integration timeout is waited for here; the invocation runs on in its own thread
-        # until the function ends, and its environment then goes back to the pool.
-        self._calls = ThreadPoolExecutor(max_workers=256, thread_name_prefix="apigw-integration")
         self._listeners: list[ApiCallListener] = []
 
     def add_listener(self, listener: ApiCallListener) -> None:
@@ -164,10 +159,6 @@ class ExecuteApiGateway:
             for listener in self._listeners:
                 listener(call)
         return response
-
-    def close(self) -> None:
-        """Wait for integration calls still running (stop the Lambda service first)."""
-        self._calls.shutdown(wait=True, cancel_futures=True)
 
     # -- lookup in moto ------------------------------------------------------------------------
     def _find_api(self, api_id: str) -> _Api | None:
@@ -292,10 +283,11 @@ class ExecuteApiGateway:
         request = InvokeRequest(function=call.function, payload=json.dumps(call.event).encode(),
                                 region=call.region)
         started = time.perf_counter()
-        future = self._calls.submit(self._lambdas.invoke, request)
         try:
-            result = future.result(timeout=call.timeout_s)
-        except FutureTimeout:
+            # Past the integration timeout the answer is a 504; the invocation runs on in the
+            # Lambda service until the function ends, and its environment then goes back.
+            result = self._lambdas.invoke(request, deadline=started + call.timeout_s)
+        except DeadlinePassed:
             log.warning("integration timed out after %.2f s calling %s (the function runs on)",
                         call.timeout_s, call.function)
             return answers.timed_out()
