@@ -245,9 +245,12 @@ class LambdaService:
         except JsonRESTError as exc:
             raise InvalidParameterError(exc.message) from None
         version = str(fn.version)
-        spec = replace(spec_from_moto(fn, version), snap_start=snap_start.applies(fn))
-        if spec.package_type == "Zip":
-            spec = self._with_layers(self._with_code(fn, spec), layer_packages(fn))
+        spec = spec_from_moto(fn, version)
+        changes: dict[str, Any] = {"snap_start": snap_start.applies(fn)}
+        if spec.package_type == "Zip":  # one replace: a FunctionSpec is costly to make
+            changes.update(self._code(fn, spec))
+            changes.update(self._layers(changes.get("code_revision", ""), layer_packages(fn)))
+        spec = replace(spec, **changes)
         # Reserved concurrency belongs to the function, not to a version: moto keeps it on $LATEST.
         latest = fn if version == "$LATEST" else backend.get_function(spec.name)
         reserved = latest.reserved_concurrency
@@ -256,24 +259,24 @@ class LambdaService:
             if f.reserved_concurrency is not None and f.function_name != spec.name)
         return spec, (int(reserved) if reserved is not None else None), reserved_total
 
-    def _with_code(self, fn: Any, spec: FunctionSpec) -> FunctionSpec:
-        """``spec`` with its task root: the hot-reload directory itself (and its fingerprint,
-        so a saved change retires the pool), else the zip unpacked once per hash."""
+    def _code(self, fn: Any, spec: FunctionSpec) -> dict[str, Any]:
+        """The spec's task root: the hot-reload directory itself (and its fingerprint, so a
+        saved change retires the pool), else the zip unpacked once per hash."""
         from harness.aws_state.hot_reload import hot_reload_dir
 
         local = hot_reload_dir(fn)
         if local is not None:
-            return replace(spec, code_dir=local, code_revision=self._fingerprints.of(local))
+            return {"code_dir": local, "code_revision": self._fingerprints.of(local)}
         if not fn.code_bytes:
             raise InvalidParameterError(f"function {spec.name} has no code")
-        return _with_code_dir(spec, str(self._unpacked(spec.code_sha256, fn.code_bytes)))
+        return {"code_dir": str(self._unpacked(spec.code_sha256, fn.code_bytes))}
 
-    def _with_layers(self, spec: FunctionSpec,
-                     layers: list[tuple[str, bytes, str | None]]) -> FunctionSpec:
-        """``spec`` with its layers' directories: a hot-reload layer's own (its fingerprint
-        joins the code revision), else the zip unpacked once per hash."""
+    def _layers(self, code_revision: str,
+                layers: list[tuple[str, bytes, str | None]]) -> dict[str, Any]:
+        """The spec's layer directories: a hot-reload layer's own (its fingerprint joins the
+        code revision), else the zip unpacked once per hash."""
         dirs, layer_revisions = [], []
-        revisions = [spec.code_revision] if spec.code_revision else []
+        revisions = [code_revision] if code_revision else []
         for sha256, zipped, local in layers:
             if local is None:
                 dirs.append(str(self._unpacked(sha256, zipped)))
@@ -282,9 +285,9 @@ class LambdaService:
                 dirs.append(local)
                 layer_revisions.append(self._fingerprints.of(local))
                 revisions.append(layer_revisions[-1])
-        return replace(spec, layer_dirs=tuple(dirs), code_revision=":".join(revisions),
-                       layer_revisions=tuple(layer_revisions),
-                       layers_in_place=any(local is not None for _, _, local in layers))
+        return {"layer_dirs": tuple(dirs), "code_revision": ":".join(revisions),
+                "layer_revisions": tuple(layer_revisions),
+                "layers_in_place": any(local is not None for _, _, local in layers)}
 
     def _unpacked(self, sha256: str, code: bytes) -> Path:
         found = self._code_dirs.get(sha256)
@@ -531,10 +534,6 @@ def _ends_before(env: ExecutionEnvironment, spec: FunctionSpec, fault: FaultRule
     latency = fault.latency_ms / 1000 if fault is not None and fault.kind == "latency" else 0.0
     worst = 2 * spec.timeout_s + latency + OVERTIME_MARGIN_S
     return time.perf_counter() + worst <= deadline
-
-
-def _with_code_dir(spec: FunctionSpec, code_dir: str) -> FunctionSpec:
-    return replace(spec, code_dir=code_dir)
 
 
 def _init_failure_record(env: ExecutionEnvironment, spec: FunctionSpec, invocation: Invocation,
