@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +21,7 @@ from harness.config import EmulatorConfig
 from harness.errors import AwsError, TooManyRequestsError
 from harness.http import HttpRequest, HttpResponse
 from harness.iam import may_invoke, refusal_message
-from harness.lambda_.service import DeadlinePassed, InvokeRequest, LambdaService
+from harness.lambda_.service import DeadlinePassed, InvokeRequest, LambdaService, fast_uuid
 
 log = logging.getLogger("harness.apigw")
 PRINCIPAL = "apigateway.amazonaws.com"
@@ -207,7 +207,7 @@ class ExecuteApiGateway:
         event = events.build_rest_event(
             request, target_path=target.path, match=match, stage=target.stage,
             stage_variables=variables, api_id=target.api_id, account_id=found.account_id,
-            request_id=str(uuid.uuid4()), extended_request_id=uuid.uuid4().hex[:16],
+            request_id=fast_uuid(), extended_request_id=_extended_id(),
             now_epoch_ms=int(time.time() * 1000), binary_media_types=binary_types,
         )
         return self._call(_Call(
@@ -310,6 +310,11 @@ class ExecuteApiGateway:
             return answers.malformed(error)
 
 
+def _extended_id() -> str:
+    """16 hex digits, as API Gateway's extendedRequestId; no secrecy needed, so no urandom."""
+    return f"{random.getrandbits(64):016x}"
+
+
 def _source_arn(found: _Api, api_id: str, stage: str, route: str) -> str:
     return f"arn:aws:execute-api:{found.region}:{found.account_id}:{api_id}/{stage}/{route}"
 
@@ -338,7 +343,7 @@ def _http_api_event(found: _Api, target: urls.ExecuteApiTarget, request: HttpReq
     Format 1.0 is the REST event plus ``"version": "1.0"``; its result is read as a REST result
     (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
     """
-    request_id = str(uuid.uuid4())
+    request_id = fast_uuid()
     now_ms = int(time.time() * 1000)
     if version != "1.0":
         return events.build_http_api_event(
@@ -352,7 +357,7 @@ def _http_api_event(found: _Api, target: urls.ExecuteApiTarget, request: HttpReq
         match=routing.RouteMatch(route, match.method_key, match.path_parameters),
         stage=choice.stage, stage_variables=variables, api_id=target.api_id,
         account_id=found.account_id, request_id=request_id,
-        extended_request_id=uuid.uuid4().hex[:16], now_epoch_ms=now_ms)
+        extended_request_id=_extended_id(), now_epoch_ms=now_ms)
     if choice.stage == http_api.DEFAULT:  # served at the root: no stage in the path
         event["requestContext"]["path"] = choice.path
     return {"version": "1.0", **event}, events.map_rest_response
