@@ -99,8 +99,9 @@ class LogWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            writes = [item for item in batch if item is not None]
             try:
-                for spec, env_id, events in _runs([item for item in batch if item is not None]):
+                for spec, env_id, events in stream_runs(writes):
                     try:
                         self._put(spec, env_id, events)
                     except Exception as exc:  # noqa: BLE001 - a lost line must not stop this
@@ -145,7 +146,7 @@ class LogWriter:
         self._streams.clear()
 
 
-def _runs(batch: list[tuple[FunctionSpec, str, list[str], int]]
+def stream_runs(batch: list[tuple[FunctionSpec, str, list[str], int]]
           ) -> Iterator[tuple[FunctionSpec, str, list[tuple[int, str]]]]:
     """Consecutive writes to one stream as one list of (timestamp, message) events, in order;
     a write stamped earlier than the one before it starts a new list (PutLogEvents wants each
