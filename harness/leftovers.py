@@ -29,7 +29,7 @@ ENV_MARKER = "_HARNESS_ENV"
 
 HARNESS_THREAD_PREFIXES = ("runtime-api-", "runtime-output-", "emulator-http", "lambda-reaper",
                            "lambda-housekeeping", "lambda-logs", "lambda-event",
-                           "apigw-integration", "load-", "sqs-mapping-")
+                           "lambda-overtime", "load-", "sqs-mapping-")
 """Names of the threads the harness starts."""
 
 

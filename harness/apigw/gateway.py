@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
-import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +21,7 @@ from harness.config import EmulatorConfig
 from harness.errors import AwsError, TooManyRequestsError
 from harness.http import HttpRequest, HttpResponse
 from harness.iam import may_invoke, refusal_message
-from harness.lambda_.service import InvokeRequest, LambdaService
+from harness.lambda_.service import DeadlinePassed, InvokeRequest, LambdaService, fast_uuid
 
 log = logging.getLogger("harness.apigw")
 PRINCIPAL = "apigateway.amazonaws.com"
@@ -131,9 +129,6 @@ class ExecuteApiGateway:
     def __init__(self, lambdas: LambdaService, config: EmulatorConfig) -> None:
         self._lambdas = lambdas
         self._config = config
-        # The integration timeout is waited for here; the invocation runs on in its own thread
-        # until the function ends, and its environment then goes back to the pool.
-        self._calls = ThreadPoolExecutor(max_workers=256, thread_name_prefix="apigw-integration")
         self._listeners: list[ApiCallListener] = []
 
     def add_listener(self, listener: ApiCallListener) -> None:
@@ -164,10 +159,6 @@ class ExecuteApiGateway:
             for listener in self._listeners:
                 listener(call)
         return response
-
-    def close(self) -> None:
-        """Wait for integration calls still running (stop the Lambda service first)."""
-        self._calls.shutdown(wait=True, cancel_futures=True)
 
     # -- lookup in moto ------------------------------------------------------------------------
     def _find_api(self, api_id: str) -> _Api | None:
@@ -216,7 +207,7 @@ class ExecuteApiGateway:
         event = events.build_rest_event(
             request, target_path=target.path, match=match, stage=target.stage,
             stage_variables=variables, api_id=target.api_id, account_id=found.account_id,
-            request_id=str(uuid.uuid4()), extended_request_id=uuid.uuid4().hex[:16],
+            request_id=fast_uuid(), extended_request_id=_extended_id(),
             now_epoch_ms=int(time.time() * 1000), binary_media_types=binary_types,
         )
         return self._call(_Call(
@@ -292,10 +283,11 @@ class ExecuteApiGateway:
         request = InvokeRequest(function=call.function, payload=json.dumps(call.event).encode(),
                                 region=call.region)
         started = time.perf_counter()
-        future = self._calls.submit(self._lambdas.invoke, request)
         try:
-            result = future.result(timeout=call.timeout_s)
-        except FutureTimeout:
+            # Past the integration timeout the answer is a 504; the invocation runs on in the
+            # Lambda service until the function ends, and its environment then goes back.
+            result = self._lambdas.invoke(request, deadline=started + call.timeout_s)
+        except DeadlinePassed:
             log.warning("integration timed out after %.2f s calling %s (the function runs on)",
                         call.timeout_s, call.function)
             return answers.timed_out()
@@ -316,6 +308,11 @@ class ExecuteApiGateway:
             log.warning("malformed Lambda proxy response from %s: %s", call.function,
                         error.message)
             return answers.malformed(error)
+
+
+def _extended_id() -> str:
+    """16 hex digits, as API Gateway's extendedRequestId; no secrecy needed, so no urandom."""
+    return f"{random.getrandbits(64):016x}"
 
 
 def _source_arn(found: _Api, api_id: str, stage: str, route: str) -> str:
@@ -346,7 +343,7 @@ def _http_api_event(found: _Api, target: urls.ExecuteApiTarget, request: HttpReq
     Format 1.0 is the REST event plus ``"version": "1.0"``; its result is read as a REST result
     (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
     """
-    request_id = str(uuid.uuid4())
+    request_id = fast_uuid()
     now_ms = int(time.time() * 1000)
     if version != "1.0":
         return events.build_http_api_event(
@@ -360,7 +357,7 @@ def _http_api_event(found: _Api, target: urls.ExecuteApiTarget, request: HttpReq
         match=routing.RouteMatch(route, match.method_key, match.path_parameters),
         stage=choice.stage, stage_variables=variables, api_id=target.api_id,
         account_id=found.account_id, request_id=request_id,
-        extended_request_id=uuid.uuid4().hex[:16], now_epoch_ms=now_ms)
+        extended_request_id=_extended_id(), now_epoch_ms=now_ms)
     if choice.stage == http_api.DEFAULT:  # served at the root: no stage in the path
         event["requestContext"]["path"] = choice.path
     return {"version": "1.0", **event}, events.map_rest_response

@@ -156,7 +156,6 @@ class Emulator:
             self.triggers.close()
             self.metrics.close()
             self.lambdas.close()
-            self._gateway.close()
             iam.close()
             self.iam = None
             raise UsageError(
@@ -204,8 +203,6 @@ class Emulator:
         self.clock = Clock()  # a stopped emulator can start again
         if self.lambdas is not None:
             self.lambdas.close()
-        if self._gateway is not None:
-            self._gateway.close()  # after the Lambda service: its calls have ended by then
         if self._launcher is not None:
             self._launcher.close()
         if self.iam is not None:

@@ -7,10 +7,11 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from harness.aws_state.backends import existing
 from harness.lambda_.environment import InvokeRecord
 from harness.lambda_.launcher import log_stream_name
 from harness.lambda_.logs import end_line, event_messages, report_line, start_line
@@ -30,6 +31,11 @@ def invocation_log_lines(record: InvokeRecord, version: str, init_output: str = 
     lines.append(end_line(record.request_id))
     lines.append(report_line(record.report))
     return lines
+
+
+SHIP_WINDOW_S = 0.02
+"""How long the shipper lets writes gather after the first before it ships them (``flush``
+cuts it short): under load, one wake and one PutLogEvents per stream for many invocations."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class LogWriter:
         # (account, region, group) -> {stream: env id}, least recently written first
         self._streams: dict[tuple[str, str, str], OrderedDict[str, str]] = {}
         self._live: Callable[[], Collection[str]] = frozenset
+        self._hurry = threading.Event()
+        """Set by ``flush``: ship what is queued now, without waiting for more."""
         self._thread = threading.Thread(target=self._ship, name="lambda-logs", daemon=True)
         self._thread.start()
 
@@ -71,6 +79,7 @@ class LogWriter:
         self._queue.put((spec, env_id, lines, int(time.time() * 1000)))
 
     def flush(self) -> None:
+        self._hurry.set()  # no gathering window: the reader is waiting
         self._queue.join()
 
     def close(self) -> None:
@@ -80,29 +89,42 @@ class LogWriter:
 
     def _ship(self) -> None:
         while True:
-            item = self._queue.get()
+            batch = [self._queue.get()]
+            if batch[0] is not None:  # let the writes of a burst gather: one wake, one put
+                self._hurry.wait(SHIP_WINDOW_S)
+            # Cleared before the drain: a flush of writes not drained now sets it again.
+            self._hurry.clear()
+            while True:  # what queued up meanwhile goes in the same pass (a put per stream)
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            writes = [item for item in batch if item is not None]
             try:
-                if item is None:
-                    return
-                self._put(*item)
-            except Exception as exc:  # noqa: BLE001 - a lost log line must not stop the shipper
-                print(f"harness: could not write logs: {exc}", file=sys.stderr)
+                for spec, env_id, events in stream_runs(writes):
+                    try:
+                        self._put(spec, env_id, events)
+                    except Exception as exc:  # noqa: BLE001 - a lost line must not stop this
+                        print(f"harness: could not write logs: {exc}", file=sys.stderr)
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
+            if None in batch:
+                return
 
-    def _put(self, spec: FunctionSpec, env_id: str, lines: list[str], now: int) -> None:
+    def _put(self, spec: FunctionSpec, env_id: str, events: list[tuple[int, str]]) -> None:
         backend = logs_backend(spec.account_id, spec.region)
         stream = log_stream_name(spec.version, env_id)
         written = self._streams.setdefault((spec.account_id, spec.region, spec.log_group),
                                            OrderedDict())
-        if put_events(backend, spec.log_group, stream, now, lines, self._bounds):
+        if put_events(backend, spec.log_group, stream, events, self._bounds):
             written.pop(stream, None)  # made anew (first write, or deleted by a user)
         written[stream] = env_id
         written.move_to_end(stream)
         if len(written) > self._bounds.streams_per_group:
             self._prune(backend, spec.log_group, written)
         if self._echo is not None:
-            for line in lines:
+            for _, line in events:
                 print(f"[{spec.name}] {line}", file=self._echo)
             self._echo.flush()
 
@@ -124,25 +146,42 @@ class LogWriter:
         self._streams.clear()
 
 
+def stream_runs(batch: list[tuple[FunctionSpec, str, list[str], int]]
+          ) -> Iterator[tuple[FunctionSpec, str, list[tuple[int, str]]]]:
+    """Consecutive writes to one stream as one list of (timestamp, message) events, in order;
+    a write stamped earlier than the one before it starts a new list (PutLogEvents wants each
+    call's events in chronological order)."""
+    run: list[tuple[int, str]] = []
+    key: tuple[FunctionSpec, str] | None = None
+    for spec, env_id, lines, now in batch:
+        if key is not None and (key != (spec, env_id) or (run and now < run[-1][0])):
+            yield key[0], key[1], run
+            run = []
+        key = (spec, env_id)
+        run.extend((now, line) for line in lines)
+    if key is not None:
+        yield key[0], key[1], run
+
+
 # -- the adapter over moto's CloudWatch Logs backend -------------------------------------------
 
 def logs_backend(account_id: str, region: str) -> Any:
     from moto.logs.models import logs_backends
 
-    return logs_backends[account_id][region]
+    return existing(logs_backends, account_id, region)
 
 
-def put_events(backend: Any, group: str, stream: str, timestamp: int, messages: list[str],
+def put_events(backend: Any, group: str, stream: str, events: list[tuple[int, str]],
                bounds: LogBounds) -> bool:
-    """Append ``messages`` to a stream (made, with its group, if need be), then trim it to
-    ``bounds``; True if the stream was made now."""
+    """Append (timestamp, message) ``events`` to a stream (made, with its group, if need be),
+    then trim it to ``bounds``; True if the stream was made now."""
     if group not in backend.groups:
         backend.ensure_log_group(group)
     made = stream not in backend.groups[group].streams
     if made:
         backend.create_log_stream(group, stream)
     backend.put_log_events(group, stream,
-                           [{"timestamp": timestamp, "message": line} for line in messages])
+                           [{"timestamp": at, "message": line} for at, line in events])
     trim_stream(backend.groups[group].streams[stream], bounds.events_per_stream,
                 bounds.bytes_per_stream)
     return made

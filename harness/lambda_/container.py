@@ -331,7 +331,7 @@ class ContainerLauncher:
     def _binds(self, spec: FunctionSpec) -> dict[str, dict[str, str]]:
         """The task root at /var/task and the layers at /opt, read-only as on Lambda. A
         directory used in place (hot reload) is mounted itself: a saved change is seen at once,
-        and the environment that sees it is a new one (see ``LambdaService._with_code``)."""
+        and the environment that sees it is a new one (see ``LambdaService._code``)."""
         binds = {spec.code_dir: {"bind": TASK_ROOT, "mode": "ro"}}
         opt = self._opt.for_spec(spec)
         if opt is not None:

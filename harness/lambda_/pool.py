@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.errors import ServiceError, TooManyRequestsError
@@ -167,15 +166,9 @@ class ConcurrencyGate:
             return sum(u.busy for key, u in self._per_function.items()
                        if key.rsplit(":", 1)[-1] == name)
 
-    @contextmanager
-    def slot(self, function: str, reserved: int | None, reserved_total: int) -> Iterator[None]:
-        self._acquire(function, reserved, reserved_total)
-        try:
-            yield
-        finally:
-            self._release(function, reserved)
-
-    def _acquire(self, function: str, reserved: int | None, reserved_total: int) -> None:
+    def acquire(self, function: str, reserved: int | None, reserved_total: int) -> None:
+        """Take a slot for one execution of ``function``, or raise TooManyRequestsError;
+        every slot taken is given back by ``release``."""
         with self._lock:
             usage = self._per_function.setdefault(function, _Usage())
             if reserved is not None:
@@ -190,7 +183,7 @@ class ConcurrencyGate:
                 self._unreserved_busy += 1
             usage.busy += 1
 
-    def _release(self, function: str, reserved: int | None) -> None:
+    def release(self, function: str, reserved: int | None) -> None:
         with self._lock:
             self._per_function[function].busy -= 1
             if reserved is None:

@@ -13,6 +13,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -61,6 +62,14 @@ MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # bytes; RequestResponse request ("limit 629
 MAX_ASYNC_PAYLOAD = 1024 * 1024  # bytes; Event invocations (raised from 256 KB in 2025-10)
 LOG_TAIL_BYTES = 4096
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+OVERTIME_MARGIN_S = 1.0
+"""What a warm invocation run in its caller's thread keeps in hand before the caller's deadline
+(its REPORT, logs and metrics after the function's own timeout)."""
+
+
+class DeadlinePassed(TimeoutError):
+    """The caller's deadline passed first (API Gateway's integration timeout); the invocation
+    runs on to its end in a thread of the service's own, as on AWS."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,9 @@ class LambdaService:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._event_queue: EventQueue | None = None
+        self._overtime = ThreadPoolExecutor(max_workers=256,
+                                            thread_name_prefix="lambda-overtime")
+        """Runs the invocations that could outlive their caller's deadline (``invoke``)."""
         # Stopping retired environments happens here, off the request path.
         self._housekeeping = ThreadPoolExecutor(max_workers=1,
                                                 thread_name_prefix="lambda-housekeeping")
@@ -215,6 +227,7 @@ class LambdaService:
         from moto.core.exceptions import JsonRESTError
 
         from harness.aws_state import snap_start
+        from harness.aws_state.backends import existing
         from harness.aws_state.lambda_layers import layer_packages
 
         named = parse_function_name(request.function)
@@ -222,7 +235,7 @@ class LambdaService:
         region = named.region or request.region or self._config.region
         account = named.account or self._config.account_id
         try:
-            backend = lambda_backends[account][region]
+            backend = existing(lambda_backends, account, region)
         except KeyError:  # a region moto does not know: no function lives there
             raise ResourceNotFoundError(f"Function not found: {request.function}") from None
         try:
@@ -232,9 +245,12 @@ class LambdaService:
         except JsonRESTError as exc:
             raise InvalidParameterError(exc.message) from None
         version = str(fn.version)
-        spec = replace(spec_from_moto(fn, version), snap_start=snap_start.applies(fn))
-        if spec.package_type == "Zip":
-            spec = self._with_layers(self._with_code(fn, spec), layer_packages(fn))
+        spec = spec_from_moto(fn, version)
+        changes: dict[str, Any] = {"snap_start": snap_start.applies(fn)}
+        if spec.package_type == "Zip":  # one replace: a FunctionSpec is costly to make
+            changes.update(self._code(fn, spec))
+            changes.update(self._layers(changes.get("code_revision", ""), layer_packages(fn)))
+        spec = replace(spec, **changes)
         # Reserved concurrency belongs to the function, not to a version: moto keeps it on $LATEST.
         latest = fn if version == "$LATEST" else backend.get_function(spec.name)
         reserved = latest.reserved_concurrency
@@ -243,24 +259,24 @@ class LambdaService:
             if f.reserved_concurrency is not None and f.function_name != spec.name)
         return spec, (int(reserved) if reserved is not None else None), reserved_total
 
-    def _with_code(self, fn: Any, spec: FunctionSpec) -> FunctionSpec:
-        """``spec`` with its task root: the hot-reload directory itself (and its fingerprint,
-        so a saved change retires the pool), else the zip unpacked once per hash."""
+    def _code(self, fn: Any, spec: FunctionSpec) -> dict[str, Any]:
+        """The spec's task root: the hot-reload directory itself (and its fingerprint, so a
+        saved change retires the pool), else the zip unpacked once per hash."""
         from harness.aws_state.hot_reload import hot_reload_dir
 
         local = hot_reload_dir(fn)
         if local is not None:
-            return replace(spec, code_dir=local, code_revision=self._fingerprints.of(local))
+            return {"code_dir": local, "code_revision": self._fingerprints.of(local)}
         if not fn.code_bytes:
             raise InvalidParameterError(f"function {spec.name} has no code")
-        return _with_code_dir(spec, str(self._unpacked(spec.code_sha256, fn.code_bytes)))
+        return {"code_dir": str(self._unpacked(spec.code_sha256, fn.code_bytes))}
 
-    def _with_layers(self, spec: FunctionSpec,
-                     layers: list[tuple[str, bytes, str | None]]) -> FunctionSpec:
-        """``spec`` with its layers' directories: a hot-reload layer's own (its fingerprint
-        joins the code revision), else the zip unpacked once per hash."""
+    def _layers(self, code_revision: str,
+                layers: list[tuple[str, bytes, str | None]]) -> dict[str, Any]:
+        """The spec's layer directories: a hot-reload layer's own (its fingerprint joins the
+        code revision), else the zip unpacked once per hash."""
         dirs, layer_revisions = [], []
-        revisions = [spec.code_revision] if spec.code_revision else []
+        revisions = [code_revision] if code_revision else []
         for sha256, zipped, local in layers:
             if local is None:
                 dirs.append(str(self._unpacked(sha256, zipped)))
@@ -269,9 +285,9 @@ class LambdaService:
                 dirs.append(local)
                 layer_revisions.append(self._fingerprints.of(local))
                 revisions.append(layer_revisions[-1])
-        return replace(spec, layer_dirs=tuple(dirs), code_revision=":".join(revisions),
-                       layer_revisions=tuple(layer_revisions),
-                       layers_in_place=any(local is not None for _, _, local in layers))
+        return {"layer_dirs": tuple(dirs), "code_revision": ":".join(revisions),
+                "layer_revisions": tuple(layer_revisions),
+                "layers_in_place": any(local is not None for _, _, local in layers)}
 
     def _unpacked(self, sha256: str, code: bytes) -> Path:
         found = self._code_dirs.get(sha256)
@@ -328,7 +344,13 @@ class LambdaService:
         return env
 
     # -- invoke --------------------------------------------------------------------------------
-    def invoke(self, request: InvokeRequest) -> InvokeResult:
+    def invoke(self, request: InvokeRequest, deadline: float | None = None) -> InvokeResult:
+        """Invoke a function; ``deadline`` (a ``time.perf_counter()`` time) is when the caller
+        stops waiting: past it, DeadlinePassed is raised and the invocation runs on.
+
+        A warm invocation that surely ends before the deadline runs in the caller's thread;
+        only one that might not (a cold start, a long timeout) is handed to a thread of its own.
+        """
         if request.invocation_type not in INVOCATION_TYPES:
             raise InvalidParameterError(
                 f"InvocationType {request.invocation_type!r} is not one of "
@@ -348,11 +370,11 @@ class LambdaService:
                 raise AwsError("asynchronous invocation is not running", code="ServiceException")
             self._event_queue.enqueue(spec, request)
             return InvokeResult(202, b"", executed_version=spec.version)
-        record = self._run(spec, reserved, reserved_total, request)
+        record = self._run(spec, reserved, reserved_total, request, deadline)
         return self._result(spec, record, request.log_type == "Tail")
 
     def _run(self, spec: FunctionSpec, reserved: int | None, reserved_total: int,
-             request: InvokeRequest) -> InvokeRecord:
+             request: InvokeRequest, deadline: float | None = None) -> InvokeRecord:
         pool = self._pool_for(spec)
         key = f"{spec.account_id}:{spec.region}:{spec.name}"
         fault = self._faults.decide("lambda", function=spec.name)
@@ -360,12 +382,30 @@ class LambdaService:
             if fault is not None and fault.kind == "throttle":
                 raise TooManyRequestsError(
                     "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded")
-            with self._gate.slot(key, reserved, reserved_total):
-                env = pool.checkout()
-                try:
-                    return self._run_in(env, spec, request, fault)
-                finally:
-                    pool.checkin(env)
+            self._gate.acquire(key, reserved, reserved_total)
+        try:
+            env = pool.checkout()
+        except BaseException:
+            self._gate.release(key, reserved)
+            raise
+
+        def run() -> InvokeRecord:
+            try:
+                return self._run_in(env, spec, request, fault)
+            finally:
+                pool.checkin(env)
+                self._gate.release(key, reserved)
+
+        if deadline is None or _ends_before(env, spec, fault, deadline):
+            return run()
+        try:
+            future = self._overtime.submit(run)
+        except RuntimeError:  # closing: nothing may outlive close(), so no thread either
+            return run()
+        try:
+            return future.result(timeout=max(0.0, deadline - time.perf_counter()))
+        except FutureTimeout:
+            raise DeadlinePassed from None
 
     def _run_in(self, env: ExecutionEnvironment, spec: FunctionSpec,
                 request: InvokeRequest, fault: FaultRule | None = None) -> InvokeRecord:
@@ -462,6 +502,7 @@ class LambdaService:
         self._housekeeping.shutdown(wait=True)
         self._forget_publishes()
         self.reset()
+        self._overtime.shutdown(wait=True)  # its invocations ended with their environments
         self._snapshots.close()
         if self._event_queue is not None:
             self._event_queue.join()  # its running invocations ended with their environments
@@ -482,8 +523,17 @@ def fast_uuid() -> str:
     return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
-def _with_code_dir(spec: FunctionSpec, code_dir: str) -> FunctionSpec:
-    return replace(spec, code_dir=code_dir)
+def _ends_before(env: ExecutionEnvironment, spec: FunctionSpec, fault: FaultRule | None,
+                 deadline: float) -> bool:
+    """Whether an invocation in ``env`` surely ends before ``deadline``: a warm environment's
+    runtime takes it within the function's timeout, which then runs from there (twice the
+    timeout at most, see ``ExecutionEnvironment._await``), after an injected latency. A cold
+    start (its packages, its init) is never sure to."""
+    if env.init_duration_ms is None:
+        return False
+    latency = fault.latency_ms / 1000 if fault is not None and fault.kind == "latency" else 0.0
+    worst = 2 * spec.timeout_s + latency + OVERTIME_MARGIN_S
+    return time.perf_counter() + worst <= deadline
 
 
 def _init_failure_record(env: ExecutionEnvironment, spec: FunctionSpec, invocation: Invocation,

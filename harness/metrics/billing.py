@@ -68,22 +68,26 @@ class UsageMeter:
         self._live: dict[tuple[str, str, str, str], CachedSnapshot] = {}
         """SnapStart versions cached now; a deleted one's caching goes into ``_usage``."""
         self._deleted: deque[CachedSnapshot] = deque(maxlen=DELETED_SNAPSHOTS_LISTED)
+        self._invocations = 0
+        self._gb_seconds = 0.0
+        self._restore_gb = 0.0
+        self._api_requests = 0
 
     def invocation(self, billed_duration_ms: float, memory_mb: int,
                    billed_restore_ms: float | None = None) -> None:
         """One invocation; ``billed_restore_ms`` when its environment restored from a
         SnapStart snapshot (billed as duration, plus the restore's charge per GB)."""
-        restored = billed_restore_ms is not None
-        add = Usage(lambda_requests=1,
-                    gb_seconds=gb_seconds(billed_duration_ms + (billed_restore_ms or 0),
-                                          memory_mb),
-                    snapstart_restore_gb=memory_mb / 1024.0 if restored else 0.0)
+        seconds = gb_seconds(billed_duration_ms + (billed_restore_ms or 0), memory_mb)
         with self._lock:
-            self._usage = self._usage + add
+            # Plain sums on the invocation path; ``usage()`` makes them a Usage.
+            self._invocations += 1
+            self._gb_seconds += seconds
+            if billed_restore_ms is not None:
+                self._restore_gb += memory_mb / 1024.0
 
     def api_request(self) -> None:
         with self._lock:
-            self._usage = self._usage + Usage(apigw_requests=1)
+            self._api_requests += 1
 
     def snapshot_event(self, event: str, account_id: str, region: str, function_name: str,
                        version: str, memory_mb: int) -> None:
@@ -106,7 +110,10 @@ class UsageMeter:
         with self._lock:
             live = sum(snapstart_cache_gb_seconds(s.memory_mb, s.cached_s(now))
                        for s in self._live.values())
-            return self._usage + Usage(snapstart_cache_gb_seconds=live)
+            return self._usage + Usage(
+                lambda_requests=self._invocations, gb_seconds=self._gb_seconds,
+                apigw_requests=self._api_requests, snapstart_restore_gb=self._restore_gb,
+                snapstart_cache_gb_seconds=live)
 
     def snapshots(self) -> list[dict[str, Any]]:
         """Each SnapStart version's caching so far, deleted ones first (GET /_harness/usage)."""
@@ -117,6 +124,8 @@ class UsageMeter:
     def reset(self) -> None:
         with self._lock:
             self._usage = Usage()
+            self._invocations = self._api_requests = 0
+            self._gb_seconds = self._restore_gb = 0.0
             self._live.clear()
             self._deleted.clear()
 

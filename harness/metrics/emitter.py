@@ -15,7 +15,7 @@ from harness.lambda_.spec import FunctionSpec
 from harness.metrics import apigw_metrics, billing, lambda_metrics
 from harness.metrics.alarm_engine import AlarmEngine
 from harness.metrics.lambda_metrics import Point
-from harness.metrics.store import MetricStore, SeriesKey
+from harness.metrics.store import MetricStore
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's; the account whose functions ran last is used
 
@@ -42,10 +42,9 @@ class Metrics:
         self.alarms.start()
 
     def put(self, account: str, region: str, namespace: str, points: list[Point]) -> None:
-        at = self._clock.now()
-        for point in points:
-            key = SeriesKey(account, region, namespace, point.name, point.dimensions, point.unit)
-            self.store.add(key, point.value, at)
+        self.store.add_many(account, region, namespace,
+                            [(p.name, p.dimensions, p.unit, p.value) for p in points],
+                            self._clock.now())
 
     def usage_json(self) -> dict[str, object]:
         return billing.usage_json(self.meter.usage(), snapshots=self.meter.snapshots())
