@@ -4,20 +4,11 @@ order, against moto's own CloudWatch Logs backend; ``flush`` sees every write so
 from __future__ import annotations
 
 import threading
-import uuid
 
 from harness.lambda_.cloudwatch import LogWriter, logs_backend, stream_runs
 from harness.lambda_.launcher import log_stream_name
 from harness.lambda_.spec import FunctionSpec
-
-
-def _spec() -> FunctionSpec:
-    name = f"shipping-{uuid.uuid4().hex[:8]}"
-    return FunctionSpec(
-        name=name, arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        version="$LATEST", handler="app.handler", runtime="python3.11", memory_mb=128,
-        timeout_s=3.0, environment=(), code_sha256="x", package_type="Zip", image_uri=None,
-        account_id="123456789012", region="us-east-1")
+from tests.lambda_.specs import plain_spec
 
 
 def _messages(spec: FunctionSpec, env_id: str) -> list[str]:
@@ -26,7 +17,7 @@ def _messages(spec: FunctionSpec, env_id: str) -> list[str]:
 
 
 def test_interleaved_writes_from_several_threads_land_in_order_in_their_streams():
-    spec = _spec()
+    spec = plain_spec("shipping")
     writer = LogWriter()
     envs = [f"env-{n}" for n in range(4)]
 
@@ -49,7 +40,7 @@ def test_interleaved_writes_from_several_threads_land_in_order_in_their_streams(
 
 
 def test_a_run_of_writes_to_one_stream_is_one_put_and_time_never_goes_back_within_one():
-    spec, other = _spec(), _spec()
+    spec, other = plain_spec("shipping"), plain_spec("shipping")
     batch = [(spec, "e1", ["a", "b"], 10), (spec, "e1", ["c"], 11), (other, "e1", ["d"], 11),
              (spec, "e1", ["e"], 12), (spec, "e1", ["f"], 9), (spec, "e2", [], 13)]
     assert list(stream_runs(batch)) == [

@@ -3,11 +3,9 @@ CloudWatch Logs cut it: the output buffer, log events, log streams and their eve
 
 from __future__ import annotations
 
-import itertools
 import re
 import sys
 import threading
-import uuid
 
 import pytest
 
@@ -30,6 +28,7 @@ from harness.lambda_.logs import (
 from harness.lambda_.output import MAX_OUTPUT_BYTES, BoundedOutput, with_truncation_note
 from harness.lambda_.process import RuntimeProcess
 from harness.lambda_.spec import FunctionSpec
+from tests.lambda_.specs import plain_spec
 
 _TRUNCATED = re.compile(r"^\.\.\.truncated (\d+) bytes \(the harness keeps the first (\d+) bytes")
 
@@ -123,16 +122,6 @@ def test_invocation_log_lines_are_each_within_an_event():
 
 # -- log streams (against moto's own backend) --------------------------------------------------
 
-_ids = itertools.count()
-
-
-def _spec() -> FunctionSpec:
-    name = f"bounds-{next(_ids)}-{uuid.uuid4().hex[:6]}"
-    return FunctionSpec(
-        name=name, arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        version="$LATEST", handler="app.handler", runtime="python3.11", memory_mb=128,
-        timeout_s=3.0, environment=(), code_sha256="x", package_type="Zip", image_uri=None,
-        account_id="123456789012", region="us-east-1")
 
 
 def _streams(spec: FunctionSpec) -> dict[str, list[str]]:
@@ -141,7 +130,7 @@ def _streams(spec: FunctionSpec) -> dict[str, list[str]]:
 
 
 def test_a_stream_keeps_its_newest_bytes_and_says_what_it_stores():
-    spec = _spec()
+    spec = plain_spec("bounds")
     writer = LogWriter(bounds=LogBounds(events_per_stream=1000, bytes_per_stream=1000))
     try:
         for index in range(30):
@@ -158,7 +147,7 @@ def test_a_stream_keeps_its_newest_bytes_and_says_what_it_stores():
 
 
 def test_trimming_always_keeps_the_newest_event():
-    spec = _spec()
+    spec = plain_spec("bounds")
     writer = LogWriter(bounds=LogBounds(events_per_stream=10, bytes_per_stream=10))
     try:
         writer.write(spec, "env-1", ["a" * 50, "b" * 50])
@@ -172,7 +161,7 @@ def test_trimming_always_keeps_the_newest_event():
 
 
 def test_streams_of_stopped_environments_are_pruned_past_the_bound_live_ones_never():
-    spec = _spec()
+    spec = plain_spec("bounds")
     live = {"env-00", "env-01"}  # the two oldest stay: their environments still run
     writer = LogWriter(bounds=LogBounds(streams_per_group=3))
     writer.watch_environments(lambda: live)
