@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness.scenario.examples import example_to_text
-from harness.scenario.model import Scenario
+from harness.scenario.model import Scenario, Step
 from harness.scenario.properties import PropertyResult
 from harness.scenario.runner import (
     ERROR,
@@ -24,6 +24,8 @@ from harness.scenario.runner import (
     StepResult,
 )
 
+LONG_WAIT_S = 5
+"""A `wait` step at least this long prints a line as it starts."""
 _MARKS = {PASSED: "ok", FAILED: "FAILED", ERROR: "ERROR", SKIPPED: "skipped",
           INTERRUPTED: "INTERRUPTED"}
 
@@ -39,6 +41,13 @@ class ConsoleProgress:
 
     def scenario_started(self, scenario: Scenario) -> None:
         self._say(f"==> {scenario.name} ({scenario.shown_path})")
+
+    def step_started(self, scenario: Scenario, step: Step) -> None:
+        """A wait of several seconds says so as it starts: a silent console looks hung."""
+        seconds = step.params.get("seconds") if step.kind == "wait" else None
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool) \
+                and seconds >= LONG_WAIT_S:
+            self._say(f"    [{step.index}/{len(scenario.steps)}] wait: waiting {seconds:g} s ...")
 
     def step_finished(self, scenario: Scenario, result: StepResult) -> None:
         total = len(scenario.steps)

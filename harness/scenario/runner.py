@@ -133,6 +133,7 @@ class RunListener(Protocol):
     """Progress callbacks (the CLI prints them; the pytest items ignore them)."""
 
     def scenario_started(self, scenario: Scenario) -> None: ...
+    def step_started(self, scenario: Scenario, step: Step) -> None: ...
     def step_finished(self, scenario: Scenario, result: StepResult) -> None: ...
     def property_started(self, scenario: Scenario, examples: int) -> None: ...
     def scenario_finished(self, result: ScenarioResult) -> None: ...
@@ -140,6 +141,9 @@ class RunListener(Protocol):
 
 class QuietListener:
     def scenario_started(self, scenario: Scenario) -> None:
+        return
+
+    def step_started(self, scenario: Scenario, step: Step) -> None:
         return
 
     def step_finished(self, scenario: Scenario, result: StepResult) -> None:
@@ -248,6 +252,7 @@ class ScenarioRunner:
             if results and results[-1].outcome != PASSED:
                 result = StepResult(step, SKIPPED, summary="an earlier step failed")
             else:
+                self.listener.step_started(scenario, step)
                 result = self._run_step(step, ctx, scope)
             results.append(result)
             self.listener.step_finished(scenario, result)

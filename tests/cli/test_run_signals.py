@@ -159,7 +159,7 @@ def _assert_nothing_left(run: RunCommand) -> None:
 def test_a_signal_during_a_step_keeps_the_steps_done_and_marks_the_step(
         start_run, tmp_path: Path, signum: signal.Signals) -> None:
     run = start_run(*_scenarios(tmp_path, SLOW, NEVER_REACHED))
-    run.wait_for("[1/3] invoke")
+    run.wait_for("[2/3] wait: waiting 120 s")  # printed once the step is the running one
     runtimes = [p for p in psutil.Process(run.process.pid).children(recursive=True)
                 if "awslambdaric" in " ".join(p.cmdline())]
     assert runtimes, "the invoke should have left a warm runtime process"

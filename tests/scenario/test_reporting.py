@@ -118,3 +118,20 @@ def test_an_interrupted_scenario_is_reported_as_such_everywhere():
     assert document["passed"] is False and document["interrupted"] == "interrupted by SIGTERM"
     assert [s["outcome"] for s in document["scenarios"][0]["steps"]] == \
         ["passed", "interrupted", "skipped", "skipped"]
+
+
+def test_a_long_wait_says_so_as_it_starts_and_a_short_one_does_not():
+    import io
+
+    from harness.scenario.reporting import LONG_WAIT_S, ConsoleProgress
+
+    steps = (Step(1, "wait", {"seconds": LONG_WAIT_S}, None, 2),
+             Step(2, "wait", {"seconds": LONG_WAIT_S - 0.5}, None, 3),
+             Step(3, "wait", {"seconds": "${later}"}, None, 4),
+             Step(4, "invoke", {}, None, 5))
+    waits = scenario("waits", "w.yaml", steps)
+    out = io.StringIO()
+    progress = ConsoleProgress(out)
+    for step in steps:
+        progress.step_started(waits, step)
+    assert out.getvalue() == f"    [1/4] wait: waiting {LONG_WAIT_S:g} s ...\n"
