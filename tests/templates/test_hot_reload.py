@@ -8,7 +8,6 @@ import itertools
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from harness.cli.template_options import on_this_machine
 from harness.deploy import Target
 from tests.conftest import LOCAL_RUNTIME
 from tests.templates.test_stacks import status_of
-from tests.templates.test_template_commands import APP, app_dir, harness, said
+from tests.templates.test_template_commands import APP, app_dir, harness, interrupt, said
 
 RELOAD_DEADLINE_S = 30.0  # generous: a reload is a cold start, slow on a loaded 2-core machine
 _names = itertools.count()
@@ -82,8 +81,7 @@ def test_up_with_template_reloads_an_edited_handler(tmp_path: Path,
               f"{statistics.median(delays) * 1000:.0f} ms of "
               f"{[round(d * 1000) for d in delays]} ms")
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        interrupt(process)
 
 
 def cfn_template(code_dir: Path) -> str:

@@ -48,6 +48,18 @@ def handler(event, context):
 '''
 
 
+def interrupt(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C to a `harness up`, and its exit; killed if it does not go within 60 s (a leftover
+    would outlive the test), and then the test fails."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
 def app_dir(root: Path) -> Path:
     (root / "src").mkdir(parents=True)
     (root / "src" / "app.py").write_text(APP)
@@ -135,8 +147,7 @@ def test_up_with_template_deploys_at_start_and_prints_outputs(
         assert f"here: {local_api_url(api_url, endpoint)}" in output
         assert said(endpoint, api_url) == "hello!"
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        interrupt(process)
 
 
 def test_parameters_and_packaging_helpers(tmp_path: Path) -> None:
