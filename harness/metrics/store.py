@@ -14,13 +14,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 Dimensions = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class SeriesKey:
-    """One metric: what CloudWatch's ListMetrics lists (namespace, name, dimensions), plus where."""
+class SeriesKey(NamedTuple):
+    """One metric: what CloudWatch's ListMetrics lists (namespace, name, dimensions), plus where.
+    A tuple, so that a plain tuple of the same fields finds it (``add_many``)."""
 
     account: str
     region: str
@@ -62,9 +63,6 @@ class MetricStore:
         self._max_minutes = max_minutes
         self._max_values = max_values
         self._series: dict[SeriesKey, OrderedDict[float, Minute]] = {}
-        self._by_fields: dict[tuple[str, str, str, str, Dimensions, str],
-                              OrderedDict[float, Minute]] = {}
-        """The same series by their key's fields, as a plain tuple (cheaper to hash)."""
         self._lock = threading.Lock()
 
     def add(self, key: SeriesKey, value: float, at: float) -> None:
@@ -79,10 +77,9 @@ class MetricStore:
         with self._lock:
             for name, dimensions, unit, value in points:
                 where = (account, region, namespace, name, dimensions, unit)
-                minutes = self._by_fields.get(where)
+                minutes = self._series.get(where)  # type: ignore[call-overload]  # equal tuples
                 if minutes is None:
-                    minutes = self._series.setdefault(SeriesKey(*where), OrderedDict())
-                    self._by_fields[where] = minutes
+                    minutes = self._series[SeriesKey(*where)] = OrderedDict()
                 minute = minutes.get(start)
                 if minute is None:
                     minute = minutes[start] = Minute(start)
@@ -117,7 +114,6 @@ class MetricStore:
     def clear(self) -> None:
         with self._lock:
             self._series.clear()
-            self._by_fields.clear()
 
 
 def _copy(minute: Minute) -> Minute:
