@@ -12,10 +12,10 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
+from aws_lambda_powertools.utilities.parser.models import S3Model
 
 from harness.aws_state.s3_destinations import lets_s3_invoke, overlap_error
 from harness.triggers.s3 import Sequencer, encode_key
-from tests.triggers.powertools_models import S3Model
 from tests.triggers.recorder import RECORDING, Recorder
 
 _buckets = itertools.count()

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parser.models import SnsModel
 
 from harness.aws_state.sns_subscriptions import SnsDelivery
 from harness.triggers.sns import string_to_sign
-from tests.triggers.powertools_models import SnsModel
 from tests.triggers.recorder import RECORDING, Recorder
 
 _topics = itertools.count()
