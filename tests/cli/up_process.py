@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import psutil
 import pytest
@@ -32,10 +33,12 @@ class Running:
 
 
 @contextmanager
-def running_up(env: dict[str, str]) -> Iterator[Running]:
-    """`harness up --port 0` in a subprocess (its own moto state); stopped at the end."""
+def running_up(env: dict[str, str], stderr: IO[str] | None = None) -> Iterator[Running]:
+    """`harness up --port 0` in a subprocess (its own moto state); stopped at the end. Its
+    stderr goes to ``stderr`` when given: a long run's log lines would fill an unread pipe."""
     process = subprocess.Popen(harness_cmd("up", "--port", "0"), env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE if stderr is None else stderr, text=True)
     url = ""
     deadline = time.monotonic() + 30
     assert process.stdout is not None

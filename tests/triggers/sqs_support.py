@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from harness.triggers import recursion
+
 _names = itertools.count()
 DEADLINE_S = 90.0
 """How long a test waits for deliveries: generous, as this machine is shared (cold starts of
@@ -36,6 +38,20 @@ def handler(event, context):
     print("DONE " + json.dumps({"request": context.aws_request_id, "end": time.time()}))
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records
                                   if r["body"].startswith("bad")]}
+'''
+
+# Sends its event back to the queue that triggers it: a recursive loop (tests of its stop).
+LOOPER = '''
+import json, os, boto3
+sqs = boto3.client("sqs")  # AWS_ENDPOINT_URL: the harness
+def handler(event, context):
+    for r in event["Records"]:
+        hops = json.loads(r["body"])["hops"]
+        print("LOOP " + json.dumps({"hops": hops, "trace": os.environ.get("_X_AMZN_TRACE_ID"),
+                                    "received": r["attributes"].get("AWSTraceHeader")}))
+        if hops + 1 < int(os.environ.get("STOP_AT", "1000")):
+            sqs.send_message(QueueUrl=os.environ["QUEUE_URL"],
+                             MessageBody=json.dumps({"hops": hops + 1}))
 '''
 
 
@@ -132,3 +148,9 @@ class Mappings:
                 self._client.delete_event_source_mapping(UUID=uuid)
             except self._client.exceptions.ResourceNotFoundException:
                 pass
+
+
+def lineage_count(header: str, function: str) -> int:
+    """How many times the trace header's lineage counts the function (us-east-1's)."""
+    key = recursion.function_key(f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
+    return recursion.parse_lineage(recursion.parse_header(header)["Lineage"])[key]

@@ -13,27 +13,16 @@ from botocore.exceptions import ClientError
 
 from harness.triggers import recursion
 from tests.triggers.sqs_support import (
+    LOOPER,
     Mappings,
     drain,
+    lineage_count,
     logged,
     make_queue,
     queue_empty,
     unique,
     wait_for,
 )
-
-LOOPER = '''
-import json, os, boto3
-sqs = boto3.client("sqs")  # AWS_ENDPOINT_URL: the harness
-def handler(event, context):
-    for r in event["Records"]:
-        hops = json.loads(r["body"])["hops"]
-        print("LOOP " + json.dumps({"hops": hops, "trace": os.environ.get("_X_AMZN_TRACE_ID"),
-                                    "received": r["attributes"].get("AWSTraceHeader")}))
-        if hops + 1 < int(os.environ.get("STOP_AT", "1000")):
-            sqs.send_message(QueueUrl=os.environ["QUEUE_URL"],
-                             MessageBody=json.dumps({"hops": hops + 1}))
-'''
 
 
 @pytest.fixture
@@ -75,11 +64,6 @@ def sender_role(harness_client: Any) -> str:
 def looper(create_function: Any, role: str, url: str, **env: str) -> str:
     return create_function({"app.py": LOOPER}, Timeout=3, Role=role,
                            Environment={"Variables": {"QUEUE_URL": url, **env}})
-
-
-def lineage_count(header: str, function: str) -> int:
-    key = recursion.function_key(f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
-    return recursion.parse_lineage(recursion.parse_header(header)["Lineage"])[key]
 
 
 def dropped(harness_client: Any, emulator: Any, function: str) -> float:
