@@ -281,7 +281,7 @@ class ExecuteApiGateway:
         if self._config.iam.enabled and not self._may_invoke(call, call.function):
             return answers.rejected()
         request = InvokeRequest(function=call.function, payload=json.dumps(call.event).encode(),
-                                region=call.region)
+                                region=call.region, payload_is_json=True)
         started = time.perf_counter()
         try:
             # Past the integration timeout the answer is a 504; the invocation runs on in the

@@ -39,9 +39,12 @@ def layer_packages(fn: Any) -> list[tuple[str, bytes, str | None]]:
     ``Layers``: a hot-reload layer has a directory and no zip. A deleted layer version is an
     error. moto's lookup ignores the account and region in the ARN: it reads the function's own.
     """
+    layers = getattr(fn, "layers", None)
+    if not layers:  # most functions: no backend lookup on their invocations' path
+        return []
     backend = get_backend(fn.account_id, fn.region)
     found = []
-    for layer in getattr(fn, "layers", None) or []:
+    for layer in layers:
         version = backend.layers_versions_by_arn(layer["Arn"])
         local = hot_reload_dir(version) if version is not None else None
         if version is None or not (version.code_bytes or local):

@@ -89,6 +89,11 @@ class InvokeRecord:
     def cold(self) -> bool:
         return self.report.cold
 
+    def with_log_lines(self, lines: tuple[str, ...]) -> InvokeRecord:
+        """This record, published (``dataclasses.replace`` costs five times as much)."""
+        return InvokeRecord(self.request_id, self.payload, self.error_type, self.report,
+                            self.output, self.env_id, lines)
+
 
 def error_payload(error_type: str, message: str, request_id: str | None = None) -> bytes:
     body: dict[str, object] = {"errorType": error_type, "errorMessage": message}

@@ -62,8 +62,9 @@ class FunctionSpec:
         return f"/aws/lambda/{self.name}"
 
 
-def spec_from_moto(fn: Any, version: str) -> FunctionSpec:
-    """Freeze a moto ``LambdaFunction`` into a spec."""
+def spec_from_moto(fn: Any, version: str, **extra: Any) -> FunctionSpec:
+    """Freeze a moto ``LambdaFunction`` into a spec; ``extra`` sets the fields moto does not
+    hold (where its code is unpacked, its layers, SnapStart)."""
     env = tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items()))
     return FunctionSpec(
         name=fn.function_name,
@@ -81,6 +82,7 @@ def spec_from_moto(fn: Any, version: str) -> FunctionSpec:
         region=fn.region,
         role=str(fn.role or ""),
         **_image_config(fn),
+        **extra,
     )
 
 

@@ -3,6 +3,8 @@ Lambda would emit, in the store moto's CloudWatch reads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from harness.apigw.gateway import ApiCall, ExecuteApiGateway
@@ -15,9 +17,19 @@ from harness.lambda_.spec import FunctionSpec
 from harness.metrics import apigw_metrics, billing, lambda_metrics
 from harness.metrics.alarm_engine import AlarmEngine
 from harness.metrics.lambda_metrics import Point
-from harness.metrics.store import MetricStore
+from harness.metrics.store import Handles, MetricStore, Series
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's; the account whose functions ran last is used
+_MAX_CACHED = 4096
+"""Series sets kept for ``Metrics._cached`` (a function version or an API stage each)."""
+
+
+@dataclass
+class _Cached:
+    where: tuple[str, str, str]
+    """(account, region, namespace)."""
+    series: list[Series]
+    handles: Handles
 
 
 class Metrics:
@@ -32,6 +44,7 @@ class Metrics:
         self._lambdas = lambdas
         self._gateway = gateway
         self._account = DEFAULT_ACCOUNT
+        self._series: dict[tuple[object, ...], _Cached] = {}
         lambdas.add_listener(self._invoked)
         lambdas.add_throttle_listener(self._throttled)
         snap_start.add_version_observer(self._snapshot_event)
@@ -64,10 +77,30 @@ class Metrics:
         self.meter.invocation(report.billed_duration_ms, spec.memory_mb,
                               report.billed_restore_duration_ms
                               if report.restore_duration_ms is not None else None)
-        points = lambda_metrics.invocation_points(
-            spec.name, spec.version, duration_ms=report.duration_ms,
-            error=record.error_type is not None, concurrent=self._lambdas.busy(spec))
-        self.put(spec.account_id, spec.region, lambda_metrics.NAMESPACE, points)
+        where = (spec.account_id, spec.region, lambda_metrics.NAMESPACE)
+        cached = self._cached(("lambda", *where, spec.name, spec.version), where,
+                              lambda: lambda_metrics.invocation_series(spec.name, spec.version))
+        self._add(cached, lambda_metrics.invocation_values(
+            cached.series, duration_ms=report.duration_ms, error=record.error_type is not None,
+            concurrent=self._lambdas.busy(spec)))
+
+    def _cached(self, key: tuple[object, ...], where: tuple[str, str, str],
+                series: Callable[[], list[Series]]) -> _Cached:
+        """The series under ``key`` and the store's handles of them: an invocation or an API
+        request adds to the same dozen series every time, looked up once."""
+        found = self._series.get(key)
+        if found is None:
+            if len(self._series) >= _MAX_CACHED:
+                self._series.clear()
+            made = series()
+            found = self._series[key] = _Cached(where, made, self.store.handles(*where, made))
+        return found
+
+    def _add(self, cached: _Cached, values: list[float]) -> None:
+        at = self._clock.now()
+        if not self.store.add_values(cached.handles, values, at):  # the store was cleared
+            cached.handles = self.store.handles(*cached.where, cached.series)
+            self.store.add_values(cached.handles, values, at)
 
     def async_point(self, metric: str, event: Any, value: float) -> None:
         """From Lambda's asynchronous queue (harness.triggers.async_invoke)."""
@@ -93,10 +126,13 @@ class Metrics:
     def _answered(self, call: ApiCall) -> None:
         if call.kind == "rest":  # the meter prices REST APIs (harness.load.cost)
             self.meter.api_request()
-        self.put(call.account_id, call.region, apigw_metrics.NAMESPACE,
-                 apigw_metrics.api_points(call))
+        cached = self._cached(("api", *apigw_metrics.series_key(call)),
+                              (call.account_id, call.region, apigw_metrics.NAMESPACE),
+                              lambda: apigw_metrics.api_series(call))
+        self._add(cached, apigw_metrics.api_values(cached.series, call))
 
     def reset(self) -> None:
+        self._series.clear()
         self.store.clear()
         self.meter.reset()
         self.alarms.reset()

@@ -9,16 +9,17 @@ dimension), ``FunctionName``, ``FunctionName`` + ``Resource`` (the function, or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from harness.metrics.store import Dimensions
+from harness.metrics.store import Dimensions, Series
 
 NAMESPACE = "AWS/Lambda"
 LATEST = "$LATEST"
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One value of one metric under one dimension set (a tuple: a dozen per invocation)."""
+
     name: str
     value: float
     unit: str
@@ -35,18 +36,35 @@ def dimension_sets(function: str, version: str) -> list[Dimensions]:
     return sets
 
 
+def invocation_series(function: str, version: str) -> list[Series]:
+    """The series one invocation adds a point to: Invocations, Errors and Duration under
+    every dimension set, ConcurrentExecutions under the account's and the function's."""
+    series: list[Series] = []
+    for dims in dimension_sets(function, version):
+        series += [("Invocations", dims, "Count"), ("Errors", dims, "Count"),
+                   ("Duration", dims, "Milliseconds")]
+        if len(dims) <= 1:
+            series.append(("ConcurrentExecutions", dims, "Count"))
+    return series
+
+
+def invocation_values(series: list[Series], *, duration_ms: float, error: bool,
+                      concurrent: int) -> list[float]:
+    """One invocation's values for ``series`` (``invocation_series``), in its order: Errors is
+    0 or 1 (a success is a zero, so SampleCount counts invocations), ConcurrentExecutions the
+    executions in flight, this one included."""
+    by_name = {"Invocations": 1, "Errors": 1 if error else 0,
+               "Duration": round(duration_ms, 3), "ConcurrentExecutions": concurrent}
+    return [by_name[name] for name, _, _ in series]
+
+
 def invocation_points(function: str, version: str, *, duration_ms: float, error: bool,
                       concurrent: int) -> list[Point]:
-    """Invocations, Errors (0 or 1: a success is a zero, so SampleCount counts invocations),
-    Duration and ConcurrentExecutions (the executions in flight, this one included)."""
-    points = []
-    for dims in dimension_sets(function, version):
-        points += [Point("Invocations", 1, "Count", dims),
-                   Point("Errors", 1 if error else 0, "Count", dims),
-                   Point("Duration", round(duration_ms, 3), "Milliseconds", dims)]
-        if len(dims) <= 1:
-            points.append(Point("ConcurrentExecutions", concurrent, "Count", dims))
-    return points
+    """Invocations, Errors, Duration and ConcurrentExecutions of one invocation."""
+    series = invocation_series(function, version)
+    values = invocation_values(series, duration_ms=duration_ms, error=error,
+                               concurrent=concurrent)
+    return [Point(name, value, unit, dims) for (name, dims, unit), value in zip(series, values)]
 
 
 def recursion_points(function: str, version: str, dropped: int) -> list[Point]:

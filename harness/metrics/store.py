@@ -46,14 +46,29 @@ class Minute:
     def add(self, value: float, max_values: int) -> None:
         self.count += 1
         self.total += value
-        self.low = min(self.low, value)
-        self.high = max(self.high, value)
+        if value < self.low:
+            self.low = value
+        if value > self.high:
+            self.high = value
         if len(self.values) < max_values:
             self.values.append(value)
         else:  # reservoir sampling: every value equally likely to be kept
-            slot = random.randrange(self.count)
+            slot = int(random.random() * self.count)  # randrange costs 20 times as much
             if slot < max_values:
                 self.values[slot] = value
+
+
+Series = tuple[str, Dimensions, str]
+"""(name, dimensions, unit) of a metric in a namespace."""
+
+
+@dataclass(frozen=True)
+class Handles:
+    """Series looked up once (``MetricStore.handles``), for the points an emitter adds again
+    and again to the same series (an invocation's dozen); void once the store is cleared."""
+
+    generation: int
+    minutes: tuple[OrderedDict[float, Minute], ...]
 
 
 class MetricStore:
@@ -64,6 +79,28 @@ class MetricStore:
         self._max_values = max_values
         self._series: dict[SeriesKey, OrderedDict[float, Minute]] = {}
         self._lock = threading.Lock()
+        self._generation = 0
+
+    def handles(self, account: str, region: str, namespace: str,
+                series: Iterable[Series]) -> Handles:
+        """Handles of ``series`` (made if new) for ``add_values``."""
+        with self._lock:
+            found = []
+            for name, dimensions, unit in series:
+                key = SeriesKey(account, region, namespace, name, dimensions, unit)
+                found.append(self._series.setdefault(key, OrderedDict()))
+            return Handles(self._generation, tuple(found))
+
+    def add_values(self, handles: Handles, values: Iterable[float], at: float) -> bool:
+        """Add one value to each series of ``handles``, in their order, at one time; False
+        (nothing added) when the store was cleared since they were made."""
+        start = at - at % 60
+        with self._lock:
+            if handles.generation != self._generation:
+                return False
+            for minutes, value in zip(handles.minutes, values):
+                self._minute_locked(minutes, start).add(value, self._max_values)
+        return True
 
     def add(self, key: SeriesKey, value: float, at: float) -> None:
         self.add_many(key.account, key.region, key.namespace,
@@ -80,12 +117,15 @@ class MetricStore:
                 minutes = self._series.get(where)  # type: ignore[call-overload]  # equal tuples
                 if minutes is None:
                     minutes = self._series[SeriesKey(*where)] = OrderedDict()
-                minute = minutes.get(start)
-                if minute is None:
-                    minute = minutes[start] = Minute(start)
-                    if len(minutes) > self._max_minutes:
-                        minutes.popitem(last=False)
-                minute.add(value, self._max_values)
+                self._minute_locked(minutes, start).add(value, self._max_values)
+
+    def _minute_locked(self, minutes: OrderedDict[float, Minute], start: float) -> Minute:
+        minute = minutes.get(start)
+        if minute is None:
+            minute = minutes[start] = Minute(start)
+            if len(minutes) > self._max_minutes:
+                minutes.popitem(last=False)
+        return minute
 
     def series(self, account: str, region: str) -> list[tuple[SeriesKey, list[Minute]]]:
         """Every series of one account and region, with a copy of its minutes, oldest first."""
@@ -114,6 +154,7 @@ class MetricStore:
     def clear(self) -> None:
         with self._lock:
             self._series.clear()
+            self._generation += 1
 
 
 def _copy(minute: Minute) -> Minute:

@@ -182,7 +182,7 @@ class FunctionUrls:
         if found.invoke_mode == "RESPONSE_STREAM":
             log.debug("function URL %s streams on AWS; answered buffered", found.url_id)
         request = InvokeRequest(function=found.function_arn, payload=json.dumps(event).encode(),
-                                region=found.region)
+                                region=found.region, payload_is_json=True)
         try:
             result = self._lambdas.invoke(request)
         except TooManyRequestsError as error:
