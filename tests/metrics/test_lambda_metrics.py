@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.metrics.lambda_metrics import dimension_sets, invocation_points
 from harness.metrics.store import MetricStore, SeriesKey
+from tests.emulator.support import own_emulator
 
 
 def window(client: Any) -> dict[str, datetime]:
@@ -92,6 +94,37 @@ def test_the_store_aggregates_per_minute_and_stays_bounded() -> None:
     [(_, [minute])] = store2.series("1", "r")
     assert (minute.count, minute.total, minute.low, minute.high) == (100, 4950.0, 0.0, 99.0)
     assert len(minute.values) == 10
+
+
+def test_handles_add_to_their_series_in_order_until_the_store_is_cleared() -> None:
+    store = MetricStore()
+    series = [("Invocations", (), "Count"), ("Duration", (("FunctionName", "f"),), "Milliseconds")]
+    handles = store.handles("1", "r", "AWS/Lambda", series)
+    assert store.handles("1", "r", "AWS/Lambda", series).minutes == handles.minutes  # the same
+    for value in (3.0, 5.0):
+        assert store.add_values(handles, [1, value], at=125.0)
+    invocations = store.minutes(SeriesKey("1", "r", "AWS/Lambda", *series[0]), 0, 1000)
+    duration = store.minutes(SeriesKey("1", "r", "AWS/Lambda", *series[1]), 0, 1000)
+    assert [(m.start, m.count, m.total) for m in invocations] == [(120.0, 2, 2.0)]
+    assert [(m.low, m.high, m.values) for m in duration] == [(3.0, 5.0, [3.0, 5.0])]
+    store.clear()
+    assert not store.add_values(handles, [1, 7.0], at=125.0)  # void: nothing lands nowhere
+    assert store.series("1", "r") == []
+
+
+def test_metrics_count_again_after_the_emulator_is_reset(tmp_path: Path) -> None:
+    with own_emulator(tmp_path) as own:
+        name = own.create_function()
+        lam, cw = own.client("lambda"), own.client("cloudwatch")
+        lam.invoke(FunctionName=name, Payload=b"{}")
+        assert stat(cw, "Invocations", name, "Sum") == 1
+        assert own.emulator.metrics is not None
+        own.emulator.metrics.reset()  # what the emulator's reset does to the metrics
+        assert stat(cw, "Invocations", name, "Sum") == 0
+        for _ in range(2):
+            lam.invoke(FunctionName=name, Payload=b"{}")
+        assert stat(cw, "Invocations", name, "Sum") == 2
+        assert stat(cw, "Duration", name, "SampleCount", Resource=name) == 2
 
 
 def test_the_asynchronous_queue_counts_received_age_and_dropped(
