@@ -38,6 +38,13 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
 _STATUS = re.compile(r"([0-9]{3})(?: (.*))?", re.DOTALL)
+# Either problem at once: a value that passes this one search needs no other look (the search
+# per kind, which names the problem, runs only for a value that fails it).
+_UNSENDABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
+_GOOD_NAMES: set[str] = set()
+"""Header names seen to be tokens: a response's names repeat from one response to the next."""
+_LINES: dict[int, str] = {}
+"""Status lines of integer codes, made once each."""
 _NAMED = {"\r": "CR", "\n": "LF", "\x00": "NUL", "\t": "HTAB", "\x7f": "DEL"}
 
 
@@ -77,6 +84,8 @@ def header_value_problem(name: str, value: object) -> str | None:
     """Why ``value`` cannot be the value of header ``name`` on the wire, or None."""
     if not isinstance(value, str):
         return f"header {name!r} value {value!r} is not text"
+    if _UNSENDABLE.search(value) is None:
+        return None
     problem = control_problem(value)
     if problem is None:
         wide = _BEYOND_LATIN1.search(value)
@@ -99,6 +108,9 @@ def status_line(status: int | str) -> tuple[int, str]:
     answer, and the others are not HTTP.
     """
     if isinstance(status, int) and not isinstance(status, bool):
+        known = _LINES.get(status)
+        if known is not None:
+            return status, known
         code, reason = status, None
     else:
         found = _STATUS.fullmatch(status) if isinstance(status, str) else None
@@ -113,7 +125,10 @@ def status_line(status: int | str) -> tuple[int, str]:
         "has no Latin-1 byte for a character" if _BEYOND_LATIN1.search(reason) else None)
     if problem is not None:
         raise InvalidResponseHead(f"status reason {_clip(reason)} {problem}")
-    return code, f"HTTP/1.1 {code} {reason}"
+    line = f"HTTP/1.1 {code} {reason}"
+    if status is code:  # an integer code: its phrase is always the same
+        _LINES[code] = line
+    return code, line
 
 
 def response_head(line: str, headers: Iterable[tuple[str, str]], *,
@@ -125,7 +140,13 @@ def response_head(line: str, headers: Iterable[tuple[str, str]], *,
     """
     lines = [line]
     for name, value in headers:
-        problem = header_name_problem(name) or header_value_problem(name, value)
+        if not (isinstance(name, str) and name in _GOOD_NAMES):
+            problem = header_name_problem(name)
+            if problem is not None:
+                raise InvalidResponseHead(problem)
+            if len(_GOOD_NAMES) < 4096:  # bounded: a caller may make up names
+                _GOOD_NAMES.add(name)
+        problem = header_value_problem(name, value)
         if problem is not None:
             raise InvalidResponseHead(problem)
         if name.lower() not in FRAMING_HEADERS:
