@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -154,3 +155,44 @@ def lineage_count(header: str, function: str) -> int:
     """How many times the trace header's lineage counts the function (us-east-1's)."""
     key = recursion.function_key(f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
     return recursion.parse_lineage(recursion.parse_header(header)["Lineage"])[key]
+
+
+def starts(logs: Any, name: str) -> list[str]:
+    """The request ids of the function's runs, from its START lines."""
+    try:
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return [e["message"].split()[2] for e in events if e["message"].startswith("START ")]
+
+
+def assert_partial_failures(sqs: Any, logs: Any, name: str, urls: tuple[str, str],
+                            good: list[str], bad: list[str]) -> None:
+    """A mapping with ReportBatchItemFailures (BatchSize 4, maxReceiveCount 2) took the source
+    queue's ``good`` and ``bad`` messages: the bad ones are in the DLQ, every good one was
+    processed exactly once, each bad one twice, in batches of at most 4."""
+    url, dlq_url = urls
+    dead = drain(sqs, dlq_url, len(bad))
+    wait_for(lambda: queue_empty(sqs, url), "the source queue to be empty")
+    assert sorted(m["Body"] for m in dead) == sorted(bad)
+    # Received twice from the source queue, then once more here: the count moves with it.
+    assert {m["Attributes"]["ApproximateReceiveCount"] for m in dead} == {"3"}
+    seen = Counter(r["body"] for r in records_logged(logs, name))
+    assert {body: seen[body] for body in good} == dict.fromkeys(good, 1)
+    assert {body: seen[body] for body in bad} == dict.fromkeys(bad, 2)  # maxReceiveCount tries
+    sizes = [len(batch["records"]) for batch in logged(logs, name, "BATCH")]
+    assert sizes and all(size <= 4 for size in sizes), sizes
+
+
+def assert_loop_stopped(sqs: Any, logs: Any, name: str, dlq_url: str) -> list[dict[str, Any]]:
+    """A LOOPER's chain was stopped at its 16th invocation: the message that would have made
+    the 17th is in the DLQ, its lineage counts 15, and 16 runs were logged; those runs."""
+    (stopped,) = drain(sqs, dlq_url, 1)
+    # The 16th invocation sent hops 16; had a 17th run, it would have taken that message.
+    assert json.loads(stopped["Body"]) == {"hops": 16}
+    assert lineage_count(stopped["Attributes"]["AWSTraceHeader"], name) == 15
+    runs: list[dict[str, Any]] = wait_for(
+        lambda: (found := logged(logs, name, "LOOP")) and len(found) >= 16 and found,
+        "16 invocations to be logged")
+    assert sorted(run["hops"] for run in runs) == list(range(16))
+    return runs

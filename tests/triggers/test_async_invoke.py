@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import LOCAL_RUNTIME, TRIVIAL
+from tests.triggers.sqs_support import starts
 
 RECEIVE_DEADLINE_S = 60  # generous: a destination is written right after the last run
 
@@ -59,15 +60,6 @@ def receive(sqs: Any, url: str, deadline_s: float = RECEIVE_DEADLINE_S) -> dict[
 
 def is_empty(sqs: Any, url: str) -> bool:
     return not sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages")
-
-
-def starts(logs: Any, name: str) -> list[str]:
-    """The request ids of the function's runs, from its START lines."""
-    try:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return [e["message"].split()[2] for e in events if e["message"].startswith("START ")]
 
 
 def function_arn(lam: Any, name: str) -> str:

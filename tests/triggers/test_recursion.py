@@ -15,7 +15,7 @@ from harness.triggers import recursion
 from tests.triggers.sqs_support import (
     LOOPER,
     Mappings,
-    drain,
+    assert_loop_stopped,
     lineage_count,
     logged,
     make_queue,
@@ -87,14 +87,7 @@ def test_a_sqs_loop_is_stopped_after_16_invocations_and_its_message_goes_to_the_
     name = looper(create_function, sender_role, url)
     mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=1)
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"hops": 0}))
-    (stopped,) = drain(sqs, dlq_url, 1)
-    # The 16th invocation sent hops 16; had a 17th run, it would have taken that message.
-    assert json.loads(stopped["Body"]) == {"hops": 16}
-    assert lineage_count(stopped["Attributes"]["AWSTraceHeader"], name) == 15
-    runs = wait_for(lambda: (found := logged(logs, name, "LOOP")) and len(found) >= 16 and found,
-                    "16 invocations to be logged")
-    runs.sort(key=lambda run: run["hops"])
-    assert [run["hops"] for run in runs] == list(range(16))
+    runs = sorted(assert_loop_stopped(sqs, logs, name, dlq_url), key=lambda run: run["hops"])
     # Inside the function the lineage counts its invocations, and the message it sent kept
     # that header (botocore's X-Amzn-Trace-Id became the message's AWSTraceHeader).
     assert [lineage_count(run["trace"], name) for run in runs] == list(range(16))

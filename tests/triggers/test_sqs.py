@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +17,7 @@ from harness.emulator import Emulator
 from tests.triggers.sqs_support import (
     CONSUMER,
     Mappings,
-    drain,
+    assert_partial_failures,
     logged,
     make_queue,
     queue_empty,
@@ -77,15 +77,7 @@ def test_partial_batch_failures_reach_the_dlq_and_every_other_message_is_process
         sqs.send_message(QueueUrl=url, MessageBody=body)
     mappings.create(EventSourceArn=arn, FunctionName=name, BatchSize=4,
                     FunctionResponseTypes=["ReportBatchItemFailures"])
-    dead = drain(sqs, dlq_url, len(bad))
-    wait_for(lambda: queue_empty(sqs, url), "the source queue to be empty")
-    assert sorted(m["Body"] for m in dead) == sorted(bad)
-    # Received twice from the source queue, then once more here: the count moves with it.
-    assert {m["Attributes"]["ApproximateReceiveCount"] for m in dead} == {"3"}
-    seen = Counter(r["body"] for r in records_logged(logs, name))
-    assert {body: seen[body] for body in good} == dict.fromkeys(good, 1)
-    assert {body: seen[body] for body in bad} == dict.fromkeys(bad, 2)  # maxReceiveCount tries
-    assert all(len(batch["records"]) <= 4 for batch in logged(logs, name, "BATCH"))
+    assert_partial_failures(sqs, logs, name, (url, dlq_url), good, bad)
 
 
 def test_a_function_error_leaves_the_batch_to_come_back_after_the_visibility_timeout(
