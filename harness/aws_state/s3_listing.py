@@ -143,8 +143,9 @@ def _operation(response: Any) -> str | None:
     moto's serializer would write it plainly (not pretty-printed, no response transformers)."""
     if settings.PRETTIFY_RESPONSES or getattr(response, "RESPONSE_KEY_PATH_TO_TRANSFORMER", None):
         return None
-    action = response.data.get("Action") if isinstance(response.data, dict) else None
-    query = getattr(response.request, "args", None)
+    data = getattr(response, "data", None)
+    action = data.get("Action") if isinstance(data, dict) else None
+    query = getattr(getattr(response, "request", None), "args", None)  # werkzeug's, parsed
     if action not in MEMBERS or query is None or not set(query.keys()) <= LIST_PARAMETERS:
         return None
     is_v2 = query.get("list-type") == "2"
