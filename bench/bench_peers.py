@@ -20,7 +20,8 @@ counts the queue's messages, so filling it is quadratic). Prints p50 / p99 in ms
 and target, and the harness's p50 over the best peer's.
 
     python bench/bench_peers.py [--calls 300] [--targets harness,moto,localstack]
-        [--depths 10,1000,10000] [--warmup 20] [--fill-budget 300] [--json PATH]
+        [--only s3,sqs,sns] [--depths 10,1000,10000] [--warmup 20] [--fill-budget 300]
+        [--json PATH]
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from peer_servers import (  # noqa: E402
 )
 
 TARGETS = ("harness", "moto", "localstack")
+SERVICES = ("s3", "sqs", "sns")
 REGION = "us-east-1"
 OBJECT = random.Random(16).randbytes(2048)  # the same 2 KiB for every target
 MESSAGE = "m" * 256
@@ -372,9 +374,13 @@ def measure(clients: dict[str, Clients], args: argparse.Namespace,
     def sqs_at(depth: int) -> Callable[[str, Clients], Workload]:
         return lambda target, c: SqsDepthWork(c, depth, target, args.fill_budget)
 
-    phases: list[Callable[[str, Clients], Workload]] = [lambda _t, c: S3Work(c)]
-    phases += [sqs_at(depth) for depth in args.depths]
-    phases.append(lambda _t, c: SnsWork(c))
+    phases: list[Callable[[str, Clients], Workload]] = []
+    if "s3" in args.only:
+        phases.append(lambda _t, c: S3Work(c))
+    if "sqs" in args.only:
+        phases += [sqs_at(depth) for depth in args.depths]
+    if "sns" in args.only:
+        phases.append(lambda _t, c: SnsWork(c))
     found: list[Series] = []
     for make in phases:
         works = {target: make(target, c) for target, c in clients.items()}
@@ -427,7 +433,7 @@ def as_json(found: list[Series], args: argparse.Namespace, urls: dict[str, str],
             for s in found]
     ratios = {op: ratio({s.target: s for s in found if s.operation == op})
               for op in dict.fromkeys(s.operation for s in found)}
-    return {"calls": args.calls, "warmup": args.warmup, "depths": args.depths,
+    return {"calls": args.calls, "warmup": args.warmup, "only": args.only, "depths": args.depths,
             "fill_budget_s": args.fill_budget, "load_average": os.getloadavg()[0],
             "targets": urls, "rows": rows, "harness_over_best_peer_p50": ratios,
             "notes": notes}
@@ -441,6 +447,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured cycles first")
     parser.add_argument("--targets", default=",".join(TARGETS),
                         help="comma-separated, of: " + ", ".join(TARGETS))
+    parser.add_argument("--only", default=",".join(SERVICES),
+                        help="comma-separated services to measure, of: " + ", ".join(SERVICES))
     parser.add_argument("--depths", default="10,1000,10000", help="SQS queue depths")
     parser.add_argument("--fill-budget", type=float, default=300.0, metavar="SECONDS",
                         help="stop filling a queue after this long and measure at the depth "
@@ -452,6 +460,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown or not args.targets:
         parser.error(f"--targets: unknown {', '.join(unknown) or '(none given)'}; "
                      f"choose from {', '.join(TARGETS)}")
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in args.only if s not in SERVICES]
+    if unknown or not args.only:
+        parser.error(f"--only: unknown {', '.join(unknown) or '(none given)'}; "
+                     f"choose from {', '.join(SERVICES)}")
     try:
         args.depths = [int(d) for d in args.depths.split(",") if d.strip()]
     except ValueError:

@@ -14,6 +14,7 @@
     hot_reload.py       Code {S3Bucket: hot-reload, S3Key: /dir}: a local directory in place
     lambda_layers.py    a function's layers, and Lambda's limits on code and layers
     cfn_delete.py       DeleteStack: a bucket holding objects fails it; RetainResources keeps it
+    s3_listing.py       ListObjects(V2) written without moto's generic serializer, moto's bytes
     s3_notifications.py  moto's S3 notifications, handed to harness.triggers.s3 as plain data
     s3_destinations.py   PutBucketNotificationConfiguration's checks (overlaps, destinations)
     sns_subscriptions.py moto's deliveries to Lambda subscriptions, after their filter policy

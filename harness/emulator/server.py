@@ -30,13 +30,14 @@ if TYPE_CHECKING:  # moto is imported when an emulator starts, not with the pack
 def _moto_app():  # type: ignore[no-untyped-def]
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from harness.aws_state import hot_reload, lambda_layers, moto_dispatch, sns_signing
+    from harness.aws_state import hot_reload, lambda_layers, moto_dispatch, s3_listing, sns_signing
     from harness.templates.endpoint import CloudFormationMiddleware
 
     moto_dispatch.install()  # moto's service list read once, not on every request
     hot_reload.install()  # Code {S3Bucket: hot-reload, S3Key: /dir}: LocalStack's convention
     lambda_layers.install()  # Lambda's limits on code and layers, which moto does not check
     sns_signing.install()  # one certificate per subscription, not one per message
+    s3_listing.install()  # ListObjects(V2) written without moto's generic serializer
     # CloudFormation's write actions get the SAM transform and rollbacks before moto.
     return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 

@@ -65,6 +65,17 @@ def test_every_operation_has_figures_for_the_harness_and_moto(tmp_path: Path) ->
         assert not listening(url), f"{name} still listens at {url} after the run"
 
 
+def test_only_the_services_asked_for_are_measured(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--calls", "3", "--warmup", "1", "--only", "s3",
+         "--targets", "harness"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert set(table_rows(done.stdout)) == {op for op in OPERATIONS if op.startswith("S3 ")}
+    refused = subprocess.run([sys.executable, str(BENCH), "--only", "s3,dynamodb"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--only: unknown dynamodb" in refused.stderr
+
+
 def test_ctrl_c_stops_every_server_it_started(tmp_path: Path) -> None:
     bench = subprocess.Popen(
         [sys.executable, str(BENCH), "--calls", "5", "--depths", "10", "--warmup", "2",
