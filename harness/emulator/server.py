@@ -30,7 +30,14 @@ if TYPE_CHECKING:  # moto is imported when an emulator starts, not with the pack
 def _moto_app():  # type: ignore[no-untyped-def]
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from harness.aws_state import hot_reload, lambda_layers, moto_dispatch, s3_listing, sns_signing
+    from harness.aws_state import (
+        hot_reload,
+        lambda_layers,
+        moto_dispatch,
+        s3_list_params,
+        s3_listing,
+        sns_signing,
+    )
     from harness.templates.endpoint import CloudFormationMiddleware
 
     moto_dispatch.install()  # moto's service list read once, not on every request
@@ -38,6 +45,7 @@ def _moto_app():  # type: ignore[no-untyped-def]
     lambda_layers.install()  # Lambda's limits on code and layers, which moto does not check
     sns_signing.install()  # one certificate per subscription, not one per message
     s3_listing.install()  # ListObjects(V2) written without moto's generic serializer
+    s3_list_params.install()  # max-keys and continuation tokens refused as S3 refuses them
     # CloudFormation's write actions get the SAM transform and rollbacks before moto.
     return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 
