@@ -116,6 +116,27 @@ def _authenticate_and_authorize_action(self: Any, iam_request_cls: type,
         raise _access_denied(self, call.service, message)
 
 
+def allows_object_read(authorization: str, action: str, resource: str, account_id: str,
+                       source_ip: str, user_agent: str | None,
+                       session_token: str | None) -> bool | None:
+    """The authorizer's word on an S3 object read, asked with the call moto's path would make
+    (see ``_service_call``) before moto serves it: None when no authorizer checks the caller
+    (moto's own behaviour, bucket policy included, applies), else whether it is allowed."""
+    authorizer = _authorizers[-1] if _authorizers else None
+    scope = credential_scope(authorization) if authorizer is not None else None
+    if authorizer is None or scope is None or not authorizer.checks(scope[0]):
+        return None
+    access_key, region, _ = scope
+    context: dict[str, tuple[str, ...]] = {
+        "aws:sourceip": (source_ip,), "aws:securetransport": ("false",),
+        "aws:requestedregion": (region,)}
+    if user_agent:
+        context["aws:useragent"] = (user_agent,)
+    call = ServiceCall(access_key, session_token, "s3", action, resource, account_id, region,
+                       context)
+    return authorizer.authorize(call) is None
+
+
 def _take_over_bucket_policies() -> None:
     key_response = S3Response._key_response
     get_permission = FakeBucket.get_permission

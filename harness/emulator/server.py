@@ -50,6 +50,12 @@ def _moto_app():  # type: ignore[no-untyped-def]
     return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 
 
+def _s3_reads(config: EmulatorConfig) -> Callable[..., Any] | None:
+    from harness.aws_state import s3_objects
+
+    return s3_objects.answer if config.s3_fast_reads else None
+
+
 def reset_moto() -> None:
     """Clear every moto backend (what POST /moto-api/reset does)."""
     from moto.moto_api._internal.models import moto_api_backend
@@ -158,7 +164,8 @@ class Emulator:
                                             self.reset, faults=self.faults,
                                             guard=guard, clock=self.clock,
                                             usage=self.metrics.usage_json,
-                                            function_urls=urls, iam=iam), self.ledger)
+                                            function_urls=urls, iam=iam,
+                                            s3_reads=_s3_reads(self.config)), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:
