@@ -36,4 +36,8 @@
                         invoke path never taken, the triggers room told of every change
     event_patterns.py   FilterCriteria / event patterns matched by moto's matcher
     lambda_recursion.py  a function's RecursiveLoop setting (moto lacks it)
+    lambda_functions.py  functions as the Invoke path reads them: one lookup, the reserved
+                        concurrency, moto's errors as the harness's
+    s3_objects.py       plain GetObject/HeadObject answered from moto's state, moto's answer
+    s3_list_params.py   listing parameters refused as S3 refuses them (max-keys, tokens)
 """
