@@ -13,7 +13,9 @@ Operations: S3 PutObject, GetObject (2 KiB) and ListObjectsV2 (10 keys); at each
 (filled with SendMessageBatch first), SQS SendMessage, ReceiveMessage and DeleteMessage, timed
 one by one in cycles of send, receive, delete, so the depth stays put (a received message stays
 invisible for 12 hours); SNS Publish to a topic with no subscriptions and to one with an SQS
-subscription. Two bounds keep a run finite, and the table says when one applied: a target with
+subscription. The last column is the CPU boto3 itself spends on a call in this process (the
+median over every target's calls): the part of each p50 that no server can take away here.
+Two bounds keep a run finite, and the table says when one applied: a target with
 a single ReceiveMessage over 1 s at a depth is measured there for 20 cycles only, and a queue
 still filling after --fill-budget seconds is measured at the depth reached (moto's SendMessage
 counts the queue's messages, so filling it is quadratic). Prints p50 / p99 in ms per operation
@@ -107,16 +109,19 @@ class Cycle:
 
     def __init__(self) -> None:
         self.ms: dict[str, float] = {}
+        self.client_cpu_ms: dict[str, float] = {}
+        """The CPU this process (boto3, the client) spent on each call."""
         self.failed: dict[str, str] = {}
 
     def time(self, operation: str, call: Callable[[], Any]) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             answer = call()
         except (BotoCoreError, ClientError) as exc:
             self.failed[operation] = str(exc)
             return None
         self.ms[operation] = (time.perf_counter() - started) * 1000
+        self.client_cpu_ms[operation] = (time.thread_time() - cpu) * 1000
         return answer
 
 
@@ -280,6 +285,7 @@ class Series:
     operation: str
     target: str
     ms: list[float] = field(default_factory=list)
+    client_cpu_ms: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
     cut_short: bool = False
@@ -288,6 +294,7 @@ class Series:
     def add(self, cycle: Cycle) -> None:
         if self.operation in cycle.ms:
             self.ms.append(cycle.ms[self.operation])
+            self.client_cpu_ms.append(cycle.client_cpu_ms[self.operation])
         elif self.operation in cycle.failed:
             self.errors += 1
             self.first_error = self.first_error or cycle.failed[self.operation]
@@ -415,20 +422,31 @@ def ratio(by_target: dict[str, Series]) -> float | None:
 def table(found: list[Series], targets: list[str]) -> str:
     operations = list(dict.fromkeys(s.operation for s in found))
     lines = ["| operation | " + " | ".join(f"{t} p50 / p99 ms" for t in targets)
-             + " | harness p50 / best peer p50 |",
-             "|---|" + "---|" * len(targets) + "---|"]
+             + " | harness p50 / best peer p50 | boto3's own CPU p50 ms |",
+             "|---|" + "---|" * len(targets) + "---|---|"]
     for operation in operations:
         by_target = {s.target: s for s in found if s.operation == operation}
         share = ratio(by_target)
+        client = client_cpu(by_target)
         lines.append(f"| {operation} | " + " | ".join(cell(by_target.get(t)) for t in targets)
-                     + f" | {'-' if share is None else f'{share:.2f}'} |")
+                     + f" | {'-' if share is None else f'{share:.2f}'}"
+                     + f" | {'-' if client is None else f'{client:.2f}'} |")
     return "\n".join(lines)
+
+
+def client_cpu(by_target: dict[str, Series]) -> float | None:
+    """The median CPU the client (boto3, in this process) spent on one call, over every
+    target's calls: the share of each p50 that no server can take away on this machine."""
+    spent = [ms for series in by_target.values() for ms in series.client_cpu_ms]
+    return statistics.median(spent) if spent else None
 
 
 def as_json(found: list[Series], args: argparse.Namespace, urls: dict[str, str],
             notes: list[str]) -> dict[str, Any]:
     rows = [{"operation": s.operation, "target": s.target, "calls": len(s.ms),
              "p50_ms": s.p50(), "p99_ms": s.p99(), "errors": s.errors,
+             "client_cpu_p50_ms": statistics.median(s.client_cpu_ms) if s.client_cpu_ms
+             else None,
              "first_error": s.first_error, "cut_short": s.cut_short, "remark": s.remark}
             for s in found]
     ratios = {op: ratio({s.target: s for s in found if s.operation == op})

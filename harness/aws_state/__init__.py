@@ -40,4 +40,8 @@
                         concurrency, moto's errors as the harness's
     s3_objects.py       plain GetObject/HeadObject answered from moto's state, moto's answer
     s3_list_params.py   listing parameters refused as S3 refuses them (max-keys, tokens)
+    sqs_calls.py        SQS Send/Receive/DeleteMessage (JSON protocol) answered from moto's
+                        backend without moto's app, moto's answer byte for byte
+    backends.py         backends without moto's lock; what the fast paths read of a request
+                        (moto's default setup, the caller's account, request ids)
 """

@@ -116,12 +116,13 @@ def _authenticate_and_authorize_action(self: Any, iam_request_cls: type,
         raise _access_denied(self, call.service, message)
 
 
-def allows_object_read(authorization: str, action: str, resource: str, account_id: str,
-                       source_ip: str, user_agent: str | None,
-                       session_token: str | None) -> bool | None:
-    """The authorizer's word on an S3 object read, asked with the call moto's path would make
-    (see ``_service_call``) before moto serves it: None when no authorizer checks the caller
-    (moto's own behaviour, bucket policy included, applies), else whether it is allowed."""
+def allows_call(authorization: str, action: str, resource: str, account_id: str,
+                source_ip: str, user_agent: str | None,
+                session_token: str | None) -> bool | None:
+    """The authorizer's word on a call a fast path answers without moto's app (an S3 object
+    read, an SQS message call), asked as moto's path would ask it (see ``_service_call``):
+    None when no authorizer checks the caller (moto's own behaviour, bucket policy included,
+    applies), else whether ``action`` (``s3:GetObject``) on ``resource`` is allowed."""
     authorizer = _authorizers[-1] if _authorizers else None
     scope = credential_scope(authorization) if authorizer is not None else None
     if authorizer is None or scope is None or not authorizer.checks(scope[0]):
@@ -132,8 +133,8 @@ def allows_object_read(authorization: str, action: str, resource: str, account_i
         "aws:requestedregion": (region,)}
     if user_agent:
         context["aws:useragent"] = (user_agent,)
-    call = ServiceCall(access_key, session_token, "s3", action, resource, account_id, region,
-                       context)
+    call = ServiceCall(access_key, session_token, action.split(":", 1)[0], action, resource,
+                       account_id, region, context)
     return authorizer.authorize(call) is None
 
 

@@ -9,27 +9,27 @@ cost the emulator ~2.2 ms of CPU, most of it Flask, request parsing and header b
 
 from __future__ import annotations
 
-import math
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
-from moto.core.responses import BaseResponse
 from moto.core.utils import extract_region_from_aws_authorization
-from moto.iam.models import get_account_id_from, mark_account_as_visited
-from moto.moto_api import recorder
+from moto.iam.models import mark_account_as_visited
 from moto.s3.models import FakeKey, s3_backends
 from moto.s3.responses import DEFAULT_REGION_NAME
 from moto.s3.utils import ARCHIVE_STORAGE_CLASSES, parse_region_from_url
-from moto.utilities.aws_headers import gen_amzn_requestid_long
 from moto.utilities.utils import get_partition
 
 from harness.aws_state import iam_auth
-from harness.aws_state.backends import existing
+from harness.aws_state.backends import (
+    CORS_HEADERS,
+    caller_account,
+    existing,
+    moto_plain,
+    request_id,
+)
 
 _SIGNED_FOR_S3 = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/s3/aws4_request")
 _IPV4_HOST = re.compile(r"^((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(\.|$)){4}")
@@ -42,8 +42,6 @@ _CHANGING = ("HTTP_RANGE", "HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIF
              "HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY",
              "HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_CUSTOMER_KEY_MD5")
 _X_ID = {"GET": "GetObject", "HEAD": "HeadObject"}
-# moto's server adds flask-cors's header to every answer unless MOTO_DISABLE_GLOBAL_CORS is set.
-_CORS = () if moto_settings.DISABLE_GLOBAL_CORS else (("Access-Control-Allow-Origin", "*"),)
 
 
 @dataclass(frozen=True)
@@ -85,15 +83,15 @@ def answer(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] 
     """(status line, headers, body) of a plain GetObject or HeadObject, exactly as moto's server
     answers it; None when moto must answer."""
     read = object_read(environ)
-    if read is None or not _moto_plain():
+    if read is None or not moto_plain():
         return None
     view = _view(read)
     if view is None:
         return None
-    request_id = gen_amzn_requestid_long()
+    answer_id = request_id()
     if read.method == "HEAD":
-        return "200 OK", render_head(view, read.checksum_mode, request_id), b""
-    return "200 OK", render_get(view, read.checksum_mode, request_id), view.body
+        return "200 OK", render_head(view, read.checksum_mode, answer_id), b""
+    return "200 OK", render_get(view, read.checksum_mode, answer_id), view.body
 
 
 def object_read(environ: dict[str, Any]) -> ObjectRead | None:
@@ -160,23 +158,9 @@ def _path_style(host: str, raw_uri: str) -> tuple[str, str] | None:
     return bucket, key
 
 
-def _moto_plain() -> bool:
-    """moto's server serves this process as configured by default: no recorder, no
-    MOTO_ACCOUNT_ID override (moto reads it per request), no moto signature checks."""
-    return (not recorder._user_enabled and "MOTO_ACCOUNT_ID" not in os.environ
-            and math.isinf(moto_settings.INITIAL_NO_AUTH_ACTION_COUNT))
-
-
-def _account(read: ObjectRead) -> tuple[str, str]:
-    """(account, access key) as moto's ``BaseResponse`` reads them."""
-    match = BaseResponse.access_key_regex.search(read.authorization)
-    access_key = match.group(1) if match else "AKIAEXAMPLE"
-    return read.account or get_account_id_from(access_key), access_key
-
-
 def _view(read: ObjectRead) -> ObjectView | None:
     """The key moto would answer with, when nothing but the key decides the answer."""
-    account, access_key = _account(read)
+    account, access_key = caller_account(read.authorization, read.account)
     region = read.region or _signed_region(read.authorization)  # as S3Response.setup_class
     partition = get_partition(region)
     backend = existing(s3_backends, account, partition)
@@ -185,8 +169,8 @@ def _view(read: ObjectRead) -> ObjectView | None:
         return None
     resource = f"arn:{partition}:s3:::{read.bucket}/{read.key}"
     action = "s3:GetObject"  # HeadObject is authorized as GetObject
-    checked = iam_auth.allows_object_read(read.authorization, action, resource, account,
-                                          read.source_ip, read.user_agent, read.security_token)
+    checked = iam_auth.allows_call(read.authorization, action, resource, account,
+                                   read.source_ip, read.user_agent, read.security_token)
     if checked is False or (checked is None and bucket.policy is not None):
         return None  # denied, or moto's own bucket policy check: moto answers
     key = _peek(bucket, read.key, read.version_id)
@@ -257,6 +241,6 @@ def _framed(headers: dict[str, str], length: str) -> list[tuple[str, str]]:
     """As Flask sends them: moto's headers, flask-cors's, then Content-Length."""
     framed = [(name, value) for name, value in headers.items()
               if name.lower() != "content-length"]
-    framed.extend(_CORS)
+    framed.extend(CORS_HEADERS)
     framed.append(("Content-Length", length))
     return framed

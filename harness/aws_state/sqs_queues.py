@@ -10,8 +10,9 @@ message, and a send that lands between a look and the wait still wakes the polle
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,12 +174,20 @@ _install_lock = threading.Lock()
 
 def _with_trace_header(action: Callable[..., Any]) -> Callable[..., Any]:
     def run(self: SQSResponse) -> Any:
-        _request.trace_header = self.headers.get("X-Amzn-Trace-Id") if self.headers else None
-        try:
+        with sender_trace_header(self.headers.get("X-Amzn-Trace-Id") if self.headers else None):
             return action(self)
-        finally:
-            _request.trace_header = None
     return run
+
+
+@contextlib.contextmanager
+def sender_trace_header(header: str | None) -> Iterator[None]:
+    """SendMessage calls made inside keep ``header`` (the sender's X-Amzn-Trace-Id) as their
+    messages' AWSTraceHeader, as moto's SQSResponse does here (see ``install``)."""
+    _request.trace_header = header
+    try:
+        yield
+    finally:
+        _request.trace_header = None
 
 
 def _keeping_trace_header(send: Callable[..., Message]) -> Callable[..., Message]:

@@ -77,8 +77,9 @@ class FunctionUrlServer(Protocol):
     def too_large(self) -> HttpResponse: ...
 
 
-S3Reads = Callable[[WsgiEnviron], "tuple[str, list[tuple[str, str]], bytes] | None"]
-"""harness.aws_state.s3_objects.answer: (status line, headers, body), or None for moto."""
+MotoShortcut = Callable[[WsgiEnviron], "tuple[str, list[tuple[str, str]], bytes] | None"]
+"""A call answered from moto's state without moto's app (harness.aws_state.s3_objects.answer,
+sqs_calls.answer): (status line, headers, body), or None for moto."""
 
 
 class EmulatorApp:
@@ -90,10 +91,11 @@ class EmulatorApp:
                  clock: Clock | None = None,
                  usage: Callable[[], dict[str, Any]] | None = None,
                  function_urls: FunctionUrlServer | None = None,
-                 iam: InvokeGuard | None = None, s3_reads: S3Reads | None = None) -> None:
+                 iam: InvokeGuard | None = None,
+                 shortcuts: tuple[MotoShortcut, ...] = ()) -> None:
         self._moto = moto_app
-        self._s3_reads = s3_reads
-        """Plain S3 GetObject/HeadObject answered from moto's state (None: moto's app)."""
+        self._shortcuts = shortcuts
+        """Calls answered from moto's state (plain S3 reads, SQS message calls), in turn."""
         self._iam = iam
         self._usage = usage
         """This month's usage and charges so far (GET /_harness/usage)."""
@@ -143,9 +145,11 @@ class EmulatorApp:
             injected = self._s3_fault(environ)
             if injected is not None:
                 return send(injected, start_response)
-        if self._s3_reads is not None and (read := self._s3_reads(environ)) is not None:
-            start_response(read[0], read[1])  # as is: a HEAD's Content-Length is the object's
-            return [read[2]]
+        for shortcut in self._shortcuts:
+            answered = shortcut(environ)
+            if answered is not None:
+                start_response(answered[0], answered[1])  # as is: a HEAD's Content-Length is
+                return [answered[2]]                      # the object's
         return self._moto_logging_failures(environ, start_response)
 
     def _moto_logging_failures(self, environ: WsgiEnviron,

@@ -50,10 +50,12 @@ def _moto_app():  # type: ignore[no-untyped-def]
     return CloudFormationMiddleware(DomainDispatcherApplication(create_backend_app))
 
 
-def _s3_reads(config: EmulatorConfig) -> Callable[..., Any] | None:
-    from harness.aws_state import s3_objects
+def _shortcuts(config: EmulatorConfig) -> tuple[Callable[..., Any], ...]:
+    """The calls answered from moto's state without moto's app, as configured."""
+    from harness.aws_state import s3_objects, sqs_calls
 
-    return s3_objects.answer if config.s3_fast_reads else None
+    return ((s3_objects.answer,) if config.s3_fast_reads else ()) + (
+        (sqs_calls.answer,) if config.sqs_fast_calls else ())
 
 
 def reset_moto() -> None:
@@ -165,7 +167,7 @@ class Emulator:
                                             guard=guard, clock=self.clock,
                                             usage=self.metrics.usage_json,
                                             function_urls=urls, iam=iam,
-                                            s3_reads=_s3_reads(self.config)), self.ledger)
+                                            shortcuts=_shortcuts(self.config)), self.ledger)
         try:
             listener = _listen(self.config.host, self.config.port)
         except OSError as exc:

@@ -54,10 +54,13 @@ def test_every_operation_has_figures_for_the_harness_and_moto(tmp_path: Path) ->
     assert "harness p50 / p99 ms" in head and "moto p50 / p99 ms" in head
     rows = table_rows(done.stdout)
     assert set(rows) == set(OPERATIONS), done.stdout
-    for operation, (harness, moto, share) in rows.items():
+    for operation, (harness, moto, share, client) in rows.items():
         assert FIGURES.match(harness) and FIGURES.match(moto), (operation, harness, moto)
         assert float(share) > 0, (operation, share)
+        # boto3's own CPU is part of every call's time: never more than both p50s.
+        assert 0 < float(client) <= max(float(harness.split()[0]), float(moto.split()[0]))
     written = json.loads(figures.read_text())
+    assert all(0 < r["client_cpu_p50_ms"] <= r["p50_ms"] for r in written["rows"])
     assert {(r["operation"], r["target"], r["calls"], r["errors"]) for r in written["rows"]} == {
         (op, target, 5, 0) for op in OPERATIONS for target in ("harness", "moto")}
     assert not written["notes"], written["notes"]  # S3 bodies, queue depths, SNS delivery
