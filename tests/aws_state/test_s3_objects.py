@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from harness.aws_state import s3_objects
-from harness.config import EmulatorConfig, IamConfig
+from harness.config import IamConfig
 from harness.emulator import Emulator
+from tests.aws_state import fast_paths
 from tests.emulator.support import own_emulator
 
 BUCKET = "s3-objects-conformance"
@@ -34,20 +33,15 @@ Sent = tuple[str, str, dict[str, str]]
 @pytest.fixture(scope="module")
 def moto_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """An emulator whose every S3 request goes through moto's server app."""
-    config = EmulatorConfig(port=0, state_dir=tmp_path_factory.mktemp("moto-path"),
-                            s3_fast_reads=False)
-    with Emulator(config) as emulator:
+    with fast_paths.moto_path(tmp_path_factory.mktemp("moto-path"),
+                              s3_fast_reads=False) as emulator:
         yield emulator
 
 
 @pytest.fixture(scope="module")
 def s3(harness_emulator: Emulator) -> Any:
     assert harness_emulator.config.s3_fast_reads
-    client = boto3.session.Session().client(
-        "s3", region_name="us-east-1", endpoint_url=harness_emulator.url,
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}))
-    return client
+    return fast_paths.client("s3", harness_emulator.url)
 
 
 @pytest.fixture(scope="module")
@@ -220,10 +214,7 @@ def test_iam_decides_a_checked_callers_reads(tmp_path):
         admin.put_object(Bucket=name, Key="features.csv", Body=b"1,2,3")
         iam.create_user(UserName="s3-objects-reader")
         key = iam.create_access_key(UserName="s3-objects-reader")["AccessKey"]
-        reader = boto3.session.Session().client(
-            "s3", region_name="us-east-1", endpoint_url=own.url,
-            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
-            config=Config(retries={"total_max_attempts": 1}))
+        reader = fast_paths.client("s3", own.url, key["AccessKeyId"], key["SecretAccessKey"])
         _refused(reader, name)  # no policy allows it
         iam.put_user_policy(UserName="s3-objects-reader", PolicyName="read", PolicyDocument=(
             json.dumps({"Version": "2012-10-17", "Statement": [

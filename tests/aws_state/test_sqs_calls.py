@@ -17,16 +17,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.aws_state import sqs_calls
-from harness.config import EmulatorConfig, IamConfig
+from harness.config import IamConfig
 from harness.emulator import Emulator
+from tests.aws_state import fast_paths
 from tests.emulator.support import own_emulator
 from tests.triggers.sqs_support import unique
 
@@ -40,19 +39,15 @@ _TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampl
 @pytest.fixture(scope="module")
 def moto_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """An emulator whose every SQS request goes through moto's server app."""
-    config = EmulatorConfig(port=0, state_dir=tmp_path_factory.mktemp("sqs-moto-path"),
-                            sqs_fast_calls=False)
-    with Emulator(config) as emulator:
+    with fast_paths.moto_path(tmp_path_factory.mktemp("sqs-moto-path"),
+                              sqs_fast_calls=False) as emulator:
         yield emulator
 
 
 @pytest.fixture(scope="module")
 def sqs(harness_emulator: Emulator) -> Any:
     assert harness_emulator.config.sqs_fast_calls
-    return boto3.session.Session().client(
-        "sqs", region_name="us-east-1", endpoint_url=harness_emulator.url,
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}))
+    return fast_paths.client("sqs", harness_emulator.url)
 
 
 @pytest.fixture
@@ -181,7 +176,7 @@ def test_sends_receives_and_deletes_are_answered_as_moto_answers_them(
     # Each side takes its own messages, then deletes them: the same answers.
     handles = {}
     for url, emulator in ((fast_url, harness_emulator), (moto_url, moto_path)):
-        client = _client_for(emulator)
+        client = fast_paths.client("sqs", emulator.url)
         handles[url] = [m["ReceiptHandle"] for m in client.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])]
         assert len(handles[url]) == len(SENDS)
@@ -200,12 +195,6 @@ def test_sends_receives_and_deletes_are_answered_as_moto_answers_them(
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert attributes["ApproximateNumberOfMessages"] == "0"
         assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
-
-
-def _client_for(emulator: Emulator) -> Any:
-    return boto3.session.Session().client(
-        "sqs", region_name="us-east-1", endpoint_url=emulator.url, aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
 
 
 def test_fifo_sends_and_receives_match_moto(sqs, harness_emulator, moto_path, served):
@@ -279,18 +268,12 @@ def test_the_senders_trace_header_is_kept_and_a_long_poll_wakes(sqs, served):
 
 
 def _with_trace_header(sqs: Any) -> Any:
-    client = _client_for_url(sqs.meta.endpoint_url)
+    client = fast_paths.client("sqs", sqs.meta.endpoint_url)
 
     def add(request: Any, **_: Any) -> None:
         request.headers["X-Amzn-Trace-Id"] = _TRACE
     client.meta.events.register("before-sign.sqs.SendMessage", add)
     return client
-
-
-def _client_for_url(url: str) -> Any:
-    return boto3.session.Session().client(
-        "sqs", region_name="us-east-1", endpoint_url=url, aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
 
 
 def test_iam_decides_a_checked_caller_s_calls(tmp_path, served):
@@ -301,10 +284,7 @@ def test_iam_decides_a_checked_caller_s_calls(tmp_path, served):
             "Attributes"]["QueueArn"]
         iam.create_user(UserName="sqs-calls-user")
         key = iam.create_access_key(UserName="sqs-calls-user")["AccessKey"]
-        user = boto3.session.Session().client(
-            "sqs", region_name="us-east-1", endpoint_url=own.url,
-            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
-            config=Config(retries={"total_max_attempts": 1}))
+        user = fast_paths.client("sqs", own.url, key["AccessKeyId"], key["SecretAccessKey"])
         for call in (lambda: user.send_message(QueueUrl=url, MessageBody="x"),
                      lambda: user.receive_message(QueueUrl=url)):
             with pytest.raises(ClientError) as error:
