@@ -94,7 +94,10 @@ def answer(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] 
     if params is None or not set(params) <= _PARAMETERS[call.operation]:
         return None
     account, access_key = caller_account(call.authorization, call.account)
-    backend = existing(sqs_backends, account, call.region)
+    try:
+        backend = existing(sqs_backends, account, call.region)
+    except KeyError:
+        return None  # a region moto does not know: its own answer
     name = queue_name(params.get("QueueUrl"))
     if name is None or (queue := backend.queues.get(name)) is None:
         return None  # moto's QueueDoesNotExist

@@ -10,6 +10,7 @@ two queues filled alike; the answers must be equal but for the per-request ids."
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import re
 import threading
@@ -342,7 +343,7 @@ def test_queue_names_are_read_as_moto_reads_them(url, name):
 
 
 def test_requests_it_does_not_answer_are_left_whole_for_moto():
-    body = json.dumps({"QueueUrl": "q"}).encode()
+    body = json.dumps({"QueueUrl": "sqs-calls-no-such-queue"}).encode()
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "CONTENT_TYPE": sqs_calls.CONTENT_TYPE,
                "HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage", "CONTENT_LENGTH": str(len(body)),
                "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=t/20261205/us-east-1/sqs/"
@@ -356,10 +357,16 @@ def test_requests_it_does_not_answer_are_left_whole_for_moto():
                    {"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=t/20261205/us-east-1/s3/"
                                           "aws4_request"}):
         assert sqs_calls.sqs_call({**environ, **change}) is None, change
-    import io
     stream = io.BytesIO(body)
     call = sqs_calls.sqs_call({**environ, "wsgi.input": stream})
     assert call is not None and call.body == body and call.region == "us-east-1"
+    # A region moto does not know, a queue that is not there: moto's to answer, body intact.
+    for authorization in (environ["HTTP_AUTHORIZATION"].replace("us-east-1", "nowhere-1"),
+                          environ["HTTP_AUTHORIZATION"]):
+        unknown = {**environ, "HTTP_AUTHORIZATION": authorization,
+                   "wsgi.input": io.BytesIO(body)}
+        assert sqs_calls.answer(unknown) is None
+        assert unknown["wsgi.input"].read() == body
 
 
 def test_request_ids_are_moto_shaped_and_follow_moto_s_seed():
