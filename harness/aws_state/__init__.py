@@ -42,6 +42,7 @@
     s3_list_params.py   listing parameters refused as S3 refuses them (max-keys, tokens)
     sqs_calls.py        SQS Send/Receive/DeleteMessage (JSON protocol) answered from moto's
                         backend without moto's app, moto's answer byte for byte
-    backends.py         backends without moto's lock; what the fast paths read of a request
-                        (moto's default setup, the caller's account, request ids)
+    backends.py         backends without moto's lock (light: the invoke path imports it)
+    moto_server.py      what the fast paths answer as moto's server app would (its default
+                        setup, the caller's account, request ids, flask-cors's header)
 """

@@ -23,13 +23,8 @@ from moto.s3.utils import ARCHIVE_STORAGE_CLASSES, parse_region_from_url
 from moto.utilities.utils import get_partition
 
 from harness.aws_state import iam_auth
-from harness.aws_state.backends import (
-    CORS_HEADERS,
-    caller_account,
-    existing,
-    moto_plain,
-    request_id,
-)
+from harness.aws_state.backends import existing
+from harness.aws_state.moto_server import CORS_HEADERS, caller_account, moto_plain, request_id
 
 _SIGNED_FOR_S3 = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/s3/aws4_request")
 _IPV4_HOST = re.compile(r"^((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(\.|$)){4}")

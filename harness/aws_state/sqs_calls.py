@@ -33,13 +33,8 @@ from moto.sqs.utils import validate_message_attributes
 from werkzeug.datastructures import Headers, MultiDict
 
 from harness.aws_state import iam_auth, sqs_queues
-from harness.aws_state.backends import (
-    CORS_HEADERS,
-    caller_account,
-    existing,
-    moto_plain,
-    request_id,
-)
+from harness.aws_state.backends import existing
+from harness.aws_state.moto_server import CORS_HEADERS, caller_account, moto_plain, request_id
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 OPERATIONS = ("SendMessage", "ReceiveMessage", "DeleteMessage")

@@ -372,7 +372,7 @@ def test_requests_it_does_not_answer_are_left_whole_for_moto():
 def test_request_ids_are_moto_shaped_and_follow_moto_s_seed():
     from moto.moto_api._internal import mock_random
 
-    from harness.aws_state.backends import request_id
+    from harness.aws_state.moto_server import request_id
 
     state = mock_random.getstate()
     try:
