@@ -118,7 +118,7 @@ class EmulatorConfig:
     same answer, a tenth of the CPU); False sends every S3 request through moto's app."""
     sqs_fast_calls: bool = True
     """Answer SQS SendMessage/ReceiveMessage/DeleteMessage (JSON protocol) from moto's SQS
-    backend without moto's server app (the same answer, a quarter of the CPU); False sends
+    backend without moto's server app (the same answer, a fifth of the CPU); False sends
     every SQS request through moto's app."""
     allowed_hosts: tuple[str, ...] = ()
     """Host names served besides 127.0.0.1, localhost, [::1], ``*.localhost``,
