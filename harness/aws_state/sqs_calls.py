@@ -135,11 +135,9 @@ def sqs_call(environ: dict[str, Any]) -> SqsCall | None:
         return None
     if signed is None or not 0 < length <= MAX_BODY:
         return None
-    host = environ.get("HTTP_HOST", "")
     user_agent = environ.get("HTTP_USER_AGENT")
-    if BaseResponse.region_regex.search(f"http://{host}/") or SQSResponse.region_regex.search(
-            f"http://{host}/") or BaseResponse.region_from_useragent_regex.search(
-            user_agent or ""):
+    if SQSResponse.region_regex.search(f"http://{environ.get('HTTP_HOST', '')}/") \
+            or BaseResponse.region_from_useragent_regex.search(user_agent or ""):
         return None  # moto takes the region from the host or the user agent: moto answers
     body = environ["wsgi.input"].read(length)
     return SqsCall(operation, bytes(body), authorization, signed.group(1),

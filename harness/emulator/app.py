@@ -147,9 +147,9 @@ class EmulatorApp:
                 return send(injected, start_response)
         for shortcut in self._shortcuts:
             answered = shortcut(environ)
-            if answered is not None:
-                start_response(answered[0], answered[1])  # as is: a HEAD's Content-Length is
-                return [answered[2]]                      # the object's
+            if answered is not None:  # headers as they are: a HEAD's Content-Length is the object's
+                start_response(answered[0], answered[1])
+                return [answered[2]]
         return self._moto_logging_failures(environ, start_response)
 
     def _moto_logging_failures(self, environ: WsgiEnviron,
